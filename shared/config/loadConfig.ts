@@ -1,0 +1,235 @@
+/** Every setting blobsight reads, from the environment, validated once; bad values fail fast naming the variable. */
+import { z } from 'zod';
+
+import { ConfigError } from '../errors';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ModelPrice {
+  /** USD per 1,000,000 prompt (input) tokens. */
+  inputPerMTok: number;
+  /** USD per 1,000,000 completion (output) tokens. */
+  outputPerMTok: number;
+}
+
+/**
+ * Prices by model-name prefix (longest prefix wins), USD per 1M tokens, Azure OpenAI Global Standard list
+ * prices as of 2026. Override or extend with MODEL_PRICES.
+ */
+export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
+  'gpt-4o-mini': { inputPerMTok: 0.15, outputPerMTok: 0.6 },
+  'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10 },
+  'gpt-4.1-mini': { inputPerMTok: 0.4, outputPerMTok: 1.6 },
+  'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8 },
+};
+
+export type StorageConfig =
+  | { kind: 'connection-string'; connectionString: string; /** Setting it came from. */ setting: string }
+  | { kind: 'identity'; blobServiceUri: string; /** User-assigned identity client id, if any. */ clientId: string | undefined; setting: string };
+
+export type ModelConfig =
+  | {
+      provider: 'azure-openai';
+      endpoint: string;
+      deployment: string;
+      apiVersion: string;
+      /** Only when the user chose key auth (AZURE_OPENAI_API_KEY); otherwise keyless via DefaultAzureCredential. */
+      apiKey: string | undefined;
+    }
+  | { provider: 'openai-compatible'; baseURL: string; model: string; apiKey: string | undefined };
+
+export interface BlobsightConfig {
+  storage: StorageConfig;
+  imagesContainer: string;
+  cosmos: {
+    endpoint: string;
+    database: string;
+    container: string;
+    /** Only for the Cosmos emulator; in Azure the app authenticates with its identity. */
+    key: string | undefined;
+    /** Create the database and container when missing (local use); defaults to true only with a key. */
+    createIfMissing: boolean;
+  };
+  model: ModelConfig;
+  modelRequest: {
+    /** Per-request timeout of the model client, ms. */
+    timeoutMs: number;
+    /** Retries the openai SDK makes itself on 408/409/429/5xx and connection errors. */
+    maxRetries: number;
+    /** Ask for token logprobs to compute confidences. */
+    logprobs: boolean;
+  };
+  defaultProfile: string;
+  /** Extra folder of profile JSON files, added to (or overriding) the built-in ones. */
+  profilesDir: string | undefined;
+  limits: { maxBytes: number; maxPixels: number };
+  prices: Record<string, ModelPrice>;
+}
+
+/** Documented settings with defaults; README's table is generated from the same facts by hand. */
+export const DEFAULTS = {
+  IMAGES_STORAGE_CONNECTION: 'AzureWebJobsStorage',
+  IMAGES_CONTAINER: 'images',
+  COSMOS_DATABASE: 'blobsight',
+  COSMOS_CONTAINER: 'images',
+  OPENAI_API_VERSION: '2024-10-21',
+  MODEL_TIMEOUT_MS: 20_000,
+  MODEL_MAX_RETRIES: 2,
+  DEFAULT_PROFILE: 'product-tags',
+  MAX_IMAGE_BYTES: 20 * 1024 * 1024,
+  MAX_IMAGE_PIXELS: 40_000_000,
+} as const;
+
+/** Trimmed value, with the empty string treated as missing. */
+function read(env: Env, name: string): string | undefined {
+  const v = env[name]?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name: 3-63 chars, a-z 0-9 -');
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().min(0);
+const priceTable = z.record(z.string().min(1), z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }).strict());
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+/**
+ * Reads and validates all settings. Collects every problem before failing, so one run shows all fixes.
+ * Throws ConfigError whose message names each variable and how to fix it.
+ */
+export function loadConfig(env: Env = process.env): BlobsightConfig {
+  const issues: string[] = [];
+
+  function parse<T>(name: string, schema: z.ZodType<T>, fallback: T | undefined, hint: string): T {
+    const raw = read(env, name);
+    if (raw === undefined) {
+      if (fallback !== undefined) return fallback;
+      issues.push(`${name} is not set. ${hint}`);
+      return undefined as T;
+    }
+    const r = schema.safeParse(raw);
+    if (!r.success) {
+      issues.push(`${name}=${JSON.stringify(redact(name, raw))} is invalid: ${r.error.issues.map((i) => i.message).join('; ')}. ${hint}`);
+      return undefined as T;
+    }
+    return r.data;
+  }
+
+  // Storage: a named Functions connection, either a connection string or identity-based `<name>__blobServiceUri`.
+  const connection = read(env, 'IMAGES_STORAGE_CONNECTION') ?? DEFAULTS.IMAGES_STORAGE_CONNECTION;
+  let storage: StorageConfig | undefined;
+  const connString = read(env, connection);
+  const serviceUri = read(env, `${connection}__blobServiceUri`) ?? accountUriFromName(read(env, `${connection}__accountName`));
+  if (connString !== undefined) {
+    if (!/(^|;)\s*(UseDevelopmentStorage=true|AccountName=|BlobEndpoint=)/i.test(connString)) {
+      issues.push(`${connection} does not look like a storage connection string (expected AccountName=... or BlobEndpoint=... or UseDevelopmentStorage=true). For identity-based access set ${connection}__blobServiceUri instead.`);
+    } else {
+      storage = { kind: 'connection-string', connectionString: connString, setting: connection };
+    }
+  } else if (serviceUri !== undefined) {
+    if (!httpUrl.safeParse(serviceUri).success) {
+      issues.push(`${connection}__blobServiceUri=${JSON.stringify(serviceUri)} is not a URL. Use https://<account>.blob.core.windows.net.`);
+    } else {
+      storage = { kind: 'identity', blobServiceUri: serviceUri, clientId: read(env, `${connection}__clientId`), setting: `${connection}__blobServiceUri` };
+    }
+  } else {
+    issues.push(
+      `No storage connection: set ${connection}__blobServiceUri=https://<account>.blob.core.windows.net (keyless, with managed identity) or, for Azurite, ${connection}=UseDevelopmentStorage=true.`,
+    );
+  }
+
+  const imagesContainer = parse('IMAGES_CONTAINER', containerName, DEFAULTS.IMAGES_CONTAINER, 'The container that receives uploaded images.');
+
+  const cosmosKey = read(env, 'COSMOS_KEY');
+  const cosmos = {
+    endpoint: parse('COSMOS_ENDPOINT', httpUrl, undefined, 'Set it to your account, e.g. https://<account>.documents.azure.com:443/, or the emulator https://127.0.0.1:8081.'),
+    database: parse('COSMOS_DATABASE', z.string().min(1).max(255), DEFAULTS.COSMOS_DATABASE, ''),
+    container: parse('COSMOS_CONTAINER', z.string().min(1).max(255), DEFAULTS.COSMOS_CONTAINER, ''),
+    key: cosmosKey,
+    createIfMissing: parse('COSMOS_CREATE_IF_MISSING', bool, cosmosKey !== undefined, 'Use true or false.'),
+  };
+
+  const model = parseModel(env, issues);
+
+  const modelRequest = {
+    timeoutMs: parse('MODEL_TIMEOUT_MS', positiveInt, DEFAULTS.MODEL_TIMEOUT_MS, 'Milliseconds, e.g. 20000.'),
+    maxRetries: parse('MODEL_MAX_RETRIES', nonNegativeInt.max(10), DEFAULTS.MODEL_MAX_RETRIES, 'A whole number 0-10.'),
+    logprobs: parse('MODEL_LOGPROBS', bool, true, 'Use true or false.'),
+  };
+
+  const limits = {
+    maxBytes: parse('MAX_IMAGE_BYTES', positiveInt, DEFAULTS.MAX_IMAGE_BYTES, 'Bytes, e.g. 20971520 for 20 MiB.'),
+    maxPixels: parse('MAX_IMAGE_PIXELS', positiveInt, DEFAULTS.MAX_IMAGE_PIXELS, 'Pixels (width x height), e.g. 40000000.'),
+  };
+
+  let prices: Record<string, ModelPrice> = { ...DEFAULT_PRICES };
+  const rawPrices = read(env, 'MODEL_PRICES');
+  if (rawPrices !== undefined) {
+    try {
+      const r = priceTable.safeParse(JSON.parse(rawPrices));
+      if (r.success) prices = { ...prices, ...r.data };
+      else issues.push(`MODEL_PRICES is invalid: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}. Expected {"<model prefix>": {"inputPerMTok": 2.5, "outputPerMTok": 10}}.`);
+    } catch {
+      issues.push('MODEL_PRICES is not valid JSON. Expected {"<model prefix>": {"inputPerMTok": 2.5, "outputPerMTok": 10}}.');
+    }
+  }
+
+  const config: BlobsightConfig = {
+    storage: storage as StorageConfig,
+    imagesContainer,
+    cosmos,
+    model: model as ModelConfig,
+    modelRequest,
+    defaultProfile: parse('DEFAULT_PROFILE', z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'), DEFAULTS.DEFAULT_PROFILE, ''),
+    profilesDir: read(env, 'PROFILES_DIR'),
+    limits,
+    prices,
+  };
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
+
+function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
+  const explicit = read(env, 'MODEL_PROVIDER');
+  const provider =
+    explicit ??
+    (read(env, 'AZURE_OPENAI_ENDPOINT') !== undefined ? 'azure-openai' : read(env, 'OPENAI_BASE_URL') !== undefined ? 'openai-compatible' : undefined);
+  if (provider === undefined) {
+    issues.push(
+      'No model configured: set AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT (Azure OpenAI, keyless), or OPENAI_BASE_URL and OPENAI_MODEL (any OpenAI-compatible endpoint).',
+    );
+    return undefined;
+  }
+  if (provider === 'azure-openai') {
+    const endpoint = read(env, 'AZURE_OPENAI_ENDPOINT');
+    const deployment = read(env, 'AZURE_OPENAI_DEPLOYMENT');
+    const apiVersion = read(env, 'OPENAI_API_VERSION') ?? DEFAULTS.OPENAI_API_VERSION;
+    const before = issues.length;
+    if (endpoint === undefined) issues.push('AZURE_OPENAI_ENDPOINT is not set. Use https://<resource>.openai.azure.com/.');
+    else if (!httpUrl.safeParse(endpoint).success) issues.push(`AZURE_OPENAI_ENDPOINT=${JSON.stringify(endpoint)} is not a URL. Use https://<resource>.openai.azure.com/.`);
+    if (deployment === undefined) issues.push('AZURE_OPENAI_DEPLOYMENT is not set. Use the name of your GPT-4o deployment.');
+    if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) issues.push(`OPENAI_API_VERSION=${JSON.stringify(apiVersion)} is not an API version like 2024-10-21.`);
+    if (issues.length > before) return undefined;
+    return { provider, endpoint: endpoint as string, deployment: deployment as string, apiVersion, apiKey: read(env, 'AZURE_OPENAI_API_KEY') };
+  }
+  if (provider === 'openai-compatible') {
+    const baseURL = read(env, 'OPENAI_BASE_URL');
+    const model = read(env, 'OPENAI_MODEL');
+    const before = issues.length;
+    if (baseURL === undefined) issues.push('OPENAI_BASE_URL is not set. Use e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.');
+    else if (!httpUrl.safeParse(baseURL).success) issues.push(`OPENAI_BASE_URL=${JSON.stringify(baseURL)} is not a URL.`);
+    if (model === undefined) issues.push('OPENAI_MODEL is not set. Use the model name the endpoint serves, e.g. gpt-4o.');
+    if (issues.length > before) return undefined;
+    return { provider, baseURL: baseURL as string, model: model as string, apiKey: read(env, 'OPENAI_API_KEY') };
+  }
+  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible.`);
+  return undefined;
+}
+
+function accountUriFromName(accountName: string | undefined): string | undefined {
+  return accountName === undefined ? undefined : `https://${accountName}.blob.core.windows.net`;
+}
+
+function redact(name: string, value: string): string {
+  return /KEY|SECRET|PASSWORD|CONNECTION|STORAGE/i.test(name) ? '***' : value;
+}

@@ -1,0 +1,2 @@
+export type { BlobsightErrorOptions, ErrorCode, ErrorKind } from './errors';
+export { BlobsightError, ConfigError, isConfigError, isPermanentError, isTransientError, PermanentError, TransientError } from './errors';

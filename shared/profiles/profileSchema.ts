@@ -1,0 +1,73 @@
+/** What a profile is: a named classification task, stored as a data file and validated here. */
+import { z } from 'zod';
+
+export const labelSchema = z.object({
+  /** The exact string the model must answer with. */
+  name: z.string().trim().min(1).max(100),
+  /** Helps the model tell close labels apart; sent in the prompt. */
+  description: z.string().trim().min(1).max(500).optional(),
+});
+export type Label = z.infer<typeof labelSchema>;
+
+const labelList = z
+  .array(labelSchema)
+  .min(2, 'a profile needs at least two labels')
+  .max(200)
+  .refine((ls) => new Set(ls.map((l) => l.name)).size === ls.length, 'label names must be unique');
+
+const baseProfile = {
+  /** Lower-case slug; also the blob path prefix that selects it (`images/<name>/...`). */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'profile names are lower-case slugs: a-z, 0-9 and -'),
+  /** Bump when labels or prompt change: cached answers are keyed by it. */
+  version: z.string().trim().min(1).max(40),
+  description: z.string().trim().max(500).optional(),
+  /** Task-specific instruction; the label list and answer format are appended by the model client. */
+  prompt: z.string().trim().min(1).max(4000),
+  /** low: one 512-px view (85 tokens); high: 512-px tiles (85 + 170 per tile); auto: low for small images, else high. */
+  detail: z.enum(['low', 'high', 'auto']),
+  /** Results with a confidence below this end `needs_review` instead of `classified`. */
+  confidenceThreshold: z.number().min(0).max(1),
+};
+
+export const singleLabelProfileSchema = z.object({
+  ...baseProfile,
+  kind: z.literal('single-label'),
+  labels: labelList,
+});
+
+export const multiLabelProfileSchema = z.object({
+  ...baseProfile,
+  kind: z.literal('multi-label'),
+  labels: labelList,
+});
+
+export const attributeFieldSchema = z.object({
+  /** JSON property name in the answer and in the stored result, e.g. `weather`. */
+  name: z.string().regex(/^[a-z][a-zA-Z0-9_]{0,39}$/, 'attribute names are identifiers: a-z first, then letters, digits, _'),
+  description: z.string().trim().min(1).max(500).optional(),
+  labels: labelList,
+});
+export type AttributeField = z.infer<typeof attributeFieldSchema>;
+
+export const attributesProfileSchema = z.object({
+  ...baseProfile,
+  kind: z.literal('attributes'),
+  attributes: z
+    .array(attributeFieldSchema)
+    .min(1)
+    .max(20)
+    .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'attribute names must be unique'),
+});
+
+export const profileSchema = z.discriminatedUnion('kind', [
+  singleLabelProfileSchema,
+  multiLabelProfileSchema,
+  attributesProfileSchema,
+]);
+
+export type SingleLabelProfile = z.infer<typeof singleLabelProfileSchema>;
+export type MultiLabelProfile = z.infer<typeof multiLabelProfileSchema>;
+export type AttributesProfile = z.infer<typeof attributesProfileSchema>;
+export type Profile = z.infer<typeof profileSchema>;
+export type ProfileKind = Profile['kind'];
+export type ImageDetail = Profile['detail'];

@@ -1,0 +1,46 @@
+/** The one Cosmos DB document each image ends as. */
+import type { ClassificationResult, ConfidenceSource, ModelInfo } from '../model/classification';
+import type { SupportedFormat } from '../preprocess/preprocessedImage';
+
+/** Final states end the story of a blob version; `processing` is a claim in flight (later issue). */
+export type ImageStatus = 'classified' | 'needs_review' | 'rejected' | 'failed' | 'processing';
+export const FINAL_STATUSES: readonly ImageStatus[] = ['classified', 'needs_review', 'rejected', 'failed'];
+
+export interface BlobRef {
+  container: string;
+  name: string;
+  url: string;
+  /** The eTag of the blob version this document describes, quotes included as Azure sends them. */
+  eTag: string;
+  contentLength: number;
+  contentType: string | null;
+  /** Event Grid `data.sequencer` of the write that produced this version; compares as a string. */
+  sequencer: string | null;
+}
+
+export interface ImageDocument {
+  /** Derived from container + blob name (see documentId), so redelivery and re-upload hit the same document. */
+  id: string;
+  /** Discriminates image documents from other kinds stored in the same container later (e.g. cache entries). */
+  type: 'image';
+  blob: BlobRef;
+  profile: { name: string; version: string } | null;
+  status: ImageStatus;
+  result: ClassificationResult | null;
+  /** Every label in `result`, flattened for queries (attributes as their label, e.g. `rainy`). */
+  labels: string[];
+  /** Overall confidence (the least confident decision); null when unknown or not classified. */
+  confidence: number | null;
+  confidenceSource: ConfidenceSource | null;
+  model: (ModelInfo & { reportedModel: string | null }) | null;
+  usage: { promptTokens: number; completionTokens: number; costUsd: number | null; modelCalls: number };
+  timings: { downloadMs: number | null; preprocessMs: number | null; modelMs: number | null; totalMs: number };
+  image: { width: number; height: number; format: SupportedFormat; sha256: string } | null;
+  error: { code: string; message: string; details?: Record<string, unknown> } | null;
+  /** The Event Grid event that produced this state. */
+  source: { eventId: string | null; eventTime: string | null };
+  createdAt: string;
+  updatedAt: string;
+  /** Cosmos system property; present on documents read back. */
+  _etag?: string;
+}

@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 // Unit tests never touch the network; integration tests run on real emulators started by the global setup.
 export default defineConfig({
   test: {
+    // @azure/functions is CommonJS without detectable named exports; let Vite transform it so handlers import it as in Azure.
+    server: { deps: { inline: ['@azure/functions'] } },
     projects: [
       {
         test: {

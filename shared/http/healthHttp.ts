@@ -1,0 +1,46 @@
+/** GET /api/health: can the app reach its storage and Cosmos DB, and which model is configured. Spends no tokens. */
+import type { ModelInfo } from '../model/classification';
+import type { HttpContext } from './HttpContext';
+import { json } from './HttpContext';
+
+export interface HealthCheck {
+  name: string;
+  /** Resolves when healthy; rejects with the reason otherwise. */
+  run(): Promise<Record<string, unknown> | void>;
+}
+
+export interface HealthDeps {
+  checks: readonly HealthCheck[];
+  model: ModelInfo & { endpoint: string | null };
+  timeoutMs?: number;
+}
+
+export async function healthHttp(_req: Request, ctx: HttpContext, deps: HealthDeps): Promise<Response> {
+  const timeoutMs = deps.timeoutMs ?? 5000;
+  const results = await Promise.all(
+    deps.checks.map(async (c) => {
+      const t0 = performance.now();
+      try {
+        const info = await withTimeout(c.run(), timeoutMs, c.name);
+        return { name: c.name, ok: true, ms: Math.round(performance.now() - t0), ...(info ?? {}) };
+      } catch (e) {
+        // Only the message: error objects from SDKs can carry request headers.
+        const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+        ctx.log.warn('health check failed', { check: c.name, message });
+        return { name: c.name, ok: false, ms: Math.round(performance.now() - t0), error: message };
+      }
+    }),
+  );
+  const ok = results.every((r) => r.ok);
+  // The model is reported from configuration only: calling it would spend tokens.
+  return json({ status: ok ? 'ok' : 'degraded', checks: results, model: { ...deps.model, checked: 'configuration only' } }, ok ? 200 : 503);
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number, name: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${name} did not answer within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

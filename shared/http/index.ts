@@ -1,0 +1,10 @@
+export type { ClassifyHttpDeps } from './classifyHttp';
+export { classifyHttp } from './classifyHttp';
+export type { HealthCheck, HealthDeps } from './healthHttp';
+export { healthHttp } from './healthHttp';
+export type { HttpContext } from './HttpContext';
+export { json } from './HttpContext';
+export type { ImagesHttpDeps } from './imagesHttp';
+export { DEFAULT_PAGE, DOCUMENT_ID, getImageHttp, listImagesHttp, MAX_PAGE, publicDocument } from './imagesHttp';
+export { errorToResponse, HttpProblem, PROBLEM_CONTENT_TYPE, problemResponse } from './problem';
+export { readBodyLimited } from './readBodyLimited';

@@ -1,0 +1,2 @@
+export type { Logger } from './Logger';
+export { consoleLogger, silentLogger } from './Logger';

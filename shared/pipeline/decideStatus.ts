@@ -1,0 +1,26 @@
+/** Whether a classification is confident enough to stand, or goes to a person. */
+import type { ModelClassification } from '../model/classification';
+import type { Profile } from '../profiles/profileSchema';
+
+/**
+ * Below the profile's threshold → `needs_review`. An unknown confidence (an endpoint with neither logprobs nor a
+ * self-estimate) also goes to review unless the threshold is 0, because nothing says the answer is good.
+ */
+export function decideStatus(classification: Pick<ModelClassification, 'confidence'>, profile: Pick<Profile, 'confidenceThreshold'>): 'classified' | 'needs_review' {
+  const { confidence } = classification;
+  if (profile.confidenceThreshold === 0) return 'classified';
+  if (confidence === null) return 'needs_review';
+  return confidence < profile.confidenceThreshold ? 'needs_review' : 'classified';
+}
+
+/** Every label in a result, flattened for querying (`ARRAY_CONTAINS(c.labels, @label)`). */
+export function flattenLabels(result: ModelClassification['result']): string[] {
+  switch (result.kind) {
+    case 'single-label':
+      return [result.label];
+    case 'multi-label':
+      return result.labels.map((d) => d.label);
+    case 'attributes':
+      return Object.values(result.attributes).map((d) => d.label);
+  }
+}

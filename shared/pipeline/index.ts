@@ -1,0 +1,5 @@
+export type { ClassifyBytesDeps, ClassifyBytesResult } from './classifyBytes';
+export { classifyBytes } from './classifyBytes';
+export { decideStatus, flattenLabels } from './decideStatus';
+export type { BlobOutcome, PipelineDeps } from './processBlobCreated';
+export { processBlobCreated } from './processBlobCreated';

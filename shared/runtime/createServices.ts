@@ -1,0 +1,109 @@
+/** Builds the clients every entry point shares (functions, dev host, CLI) from configuration, once per process. */
+import type { TokenCredential } from '@azure/identity';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
+
+import { createBlobServiceClient } from '../blob';
+import type { BlobsightConfig } from '../config';
+import { loadConfig } from '../config';
+import type { HealthCheck, HealthDeps } from '../http';
+import type { Logger } from '../logging';
+import type { Classifier } from '../model';
+import { createOpenAIClient, OpenAIClassifier } from '../model';
+import type { ModelInfo } from '../model/classification';
+import type { ProfileRegistry } from '../profiles';
+import { loadProfiles, requireProfile } from '../profiles';
+import type { PipelineDeps } from '../pipeline';
+import { createCosmosContainer, ImageStore } from '../store';
+
+export interface Services {
+  config: BlobsightConfig;
+  profiles: ProfileRegistry;
+  blobService: BlobServiceClient;
+  images: ContainerClient;
+  store: ImageStore;
+  classifier: Classifier;
+  health: HealthDeps;
+}
+
+export interface ServiceOverrides {
+  /** Replaces DefaultAzureCredential (tests, or a caller with its own identity). */
+  credential?: TokenCredential;
+  /** Replaces the model client's fetch (unit tests). */
+  fetch?: typeof fetch;
+  /** Replaces the classifier entirely. */
+  classifier?: Classifier;
+}
+
+export async function createServices(config: BlobsightConfig, overrides: ServiceOverrides = {}): Promise<Services> {
+  const profiles = loadProfiles(config.profilesDir);
+  // Fail at start-up, not on the first upload, if the default names nothing.
+  requireProfile(profiles, config.defaultProfile, 'DEFAULT_PROFILE');
+  let credential = overrides.credential;
+  // One credential for every Azure client: its token cache is shared, and AZURE_CLIENT_ID selects a user-assigned identity.
+  const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
+  const needsCredential = config.storage.kind === 'identity' || config.cosmos.key === undefined || (config.model.provider === 'azure-openai' && config.model.apiKey === undefined);
+
+  const blobService = createBlobServiceClient(config.storage, config.storage.kind === 'identity' && config.storage.clientId === undefined ? getCredential() : overrides.credential);
+  const images = blobService.getContainerClient(config.imagesContainer);
+  const container = await createCosmosContainer(config.cosmos, config.cosmos.key === undefined ? getCredential() : undefined);
+  const store = new ImageStore(container);
+  const classifier = overrides.classifier ?? createClassifier(config, needsCredential ? getCredential : undefined, overrides.fetch);
+
+  const checks: HealthCheck[] = [
+    {
+      name: 'storage',
+      run: async () => {
+        const exists = await images.exists();
+        if (!exists) throw new Error(`container ${config.imagesContainer} does not exist`);
+        return { container: config.imagesContainer };
+      },
+    },
+    {
+      name: 'cosmos',
+      run: async () => {
+        await container.read();
+        return { database: config.cosmos.database, container: config.cosmos.container };
+      },
+    },
+  ];
+  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.baseURL;
+  return { config, profiles, blobService, images, store, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
+}
+
+function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Classifier {
+  const m = config.model;
+  const info: ModelInfo =
+    m.provider === 'azure-openai'
+      ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }
+      : { provider: m.provider, deployment: m.model, apiVersion: null };
+  const deps: { credential?: TokenCredential; fetch?: typeof fetch } = {};
+  if (m.provider === 'azure-openai' && m.apiKey === undefined && getCredential !== undefined) deps.credential = getCredential();
+  if (fetchImpl !== undefined) deps.fetch = fetchImpl;
+  const client = createOpenAIClient(m, config.modelRequest, deps);
+  return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs });
+}
+
+/** The pipeline's dependencies from the services. */
+export function pipelineDeps(s: Services, log?: Logger): PipelineDeps {
+  return {
+    images: s.images,
+    store: s.store,
+    classifier: s.classifier,
+    profiles: s.profiles,
+    defaultProfile: s.config.defaultProfile,
+    limits: s.config.limits,
+    ...(log === undefined ? {} : { log }),
+  };
+}
+
+let memo: Promise<Services> | undefined;
+
+/** The process-wide services, built on first use from the environment; a failed build is retried on the next call. */
+export function getServices(): Promise<Services> {
+  memo ??= createServices(loadConfig()).catch((e: unknown) => {
+    memo = undefined;
+    throw e;
+  });
+  return memo;
+}

@@ -1,0 +1,2 @@
+export type { ServiceOverrides, Services } from './createServices';
+export { createServices, getServices, pipelineDeps } from './createServices';

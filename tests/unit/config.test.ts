@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+
+import { DEFAULTS, loadConfig } from '../../shared/config';
+import { isConfigError } from '../../shared/errors';
+
+const azureEnv = {
+  AzureWebJobsStorage__blobServiceUri: 'https://acct.blob.core.windows.net',
+  COSMOS_ENDPOINT: 'https://acct.documents.azure.com:443/',
+  AZURE_OPENAI_ENDPOINT: 'https://res.openai.azure.com/',
+  AZURE_OPENAI_DEPLOYMENT: 'gpt-4o',
+};
+
+function configError(env: Record<string, string>): string {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    if (isConfigError(e)) return e.message;
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('reads a keyless Azure configuration with documented defaults', () => {
+    const c = loadConfig(azureEnv);
+    expect(c.storage).toEqual({ kind: 'identity', blobServiceUri: 'https://acct.blob.core.windows.net', clientId: undefined, setting: 'AzureWebJobsStorage__blobServiceUri' });
+    expect(c.model).toEqual({ provider: 'azure-openai', endpoint: 'https://res.openai.azure.com/', deployment: 'gpt-4o', apiVersion: '2024-10-21', apiKey: undefined });
+    expect(c.cosmos).toMatchObject({ database: DEFAULTS.COSMOS_DATABASE, container: DEFAULTS.COSMOS_CONTAINER, key: undefined, createIfMissing: false });
+    expect(c.imagesContainer).toBe('images');
+    expect(c.limits).toEqual({ maxBytes: DEFAULTS.MAX_IMAGE_BYTES, maxPixels: DEFAULTS.MAX_IMAGE_PIXELS });
+    expect(c.prices['gpt-4o']).toEqual({ inputPerMTok: 2.5, outputPerMTok: 10 });
+  });
+
+  it('uses a connection string for Azurite and a key only for the emulator, creating the container there', () => {
+    const c = loadConfig({ ...azureEnv, AzureWebJobsStorage: 'UseDevelopmentStorage=true', COSMOS_KEY: 'k', AzureWebJobsStorage__blobServiceUri: '' });
+    expect(c.storage.kind).toBe('connection-string');
+    expect(c.cosmos).toMatchObject({ key: 'k', createIfMissing: true });
+  });
+
+  it('reads an identity connection under another name with a user-assigned client id', () => {
+    const c = loadConfig({
+      ...azureEnv,
+      AzureWebJobsStorage__blobServiceUri: '',
+      IMAGES_STORAGE_CONNECTION: 'ImagesStorage',
+      ImagesStorage__blobServiceUri: 'https://other.blob.core.windows.net',
+      ImagesStorage__clientId: '00000000-0000-0000-0000-000000000001',
+    });
+    expect(c.storage).toMatchObject({ kind: 'identity', blobServiceUri: 'https://other.blob.core.windows.net', clientId: '00000000-0000-0000-0000-000000000001' });
+  });
+
+  it('selects an OpenAI-compatible endpoint with an optional key', () => {
+    const c = loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', OPENAI_MODEL: 'llava' });
+    expect(c.model).toEqual({ provider: 'openai-compatible', baseURL: 'http://127.0.0.1:11434/v1', model: 'llava', apiKey: undefined });
+  });
+
+  it('treats empty and blank values as missing and names every missing variable at once', () => {
+    const msg = configError({ COSMOS_ENDPOINT: '   ', AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/' });
+    expect(msg).toMatch(/AzureWebJobsStorage__blobServiceUri/);
+    expect(msg).toMatch(/COSMOS_ENDPOINT is not set/);
+    expect(msg).toMatch(/AZURE_OPENAI_DEPLOYMENT is not set/);
+  });
+
+  it('explains how to configure a model when none is', () => {
+    const msg = configError({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '' });
+    expect(msg).toMatch(/No model configured: set AZURE_OPENAI_ENDPOINT .* or OPENAI_BASE_URL/);
+  });
+
+  it('refuses malformed values with the variable name and keeps secrets out of the message', () => {
+    const msg = configError({ ...azureEnv, MAX_IMAGE_BYTES: 'lots', MODEL_MAX_RETRIES: '-1', IMAGES_CONTAINER: 'Bad_Name', AzureWebJobsStorage: 'not-a-conn-string-secret', MODEL_PRICES: '{"gpt-4o":{"inputPerMTok":-1}}' });
+    expect(msg).toMatch(/MAX_IMAGE_BYTES="lots" is invalid/);
+    expect(msg).toMatch(/MODEL_MAX_RETRIES/);
+    expect(msg).toMatch(/IMAGES_CONTAINER/);
+    expect(msg).toMatch(/AzureWebJobsStorage does not look like a storage connection string/);
+    expect(msg).toMatch(/MODEL_PRICES is invalid/);
+    expect(msg).not.toContain('not-a-conn-string-secret');
+  });
+
+  it('merges MODEL_PRICES over the defaults', () => {
+    const c = loadConfig({ ...azureEnv, MODEL_PRICES: '{"my-model":{"inputPerMTok":1,"outputPerMTok":2}}' });
+    expect(c.prices['my-model']).toEqual({ inputPerMTok: 1, outputPerMTok: 2 });
+    expect(c.prices['gpt-4o']).toBeDefined();
+  });
+
+  it('local.settings.example.json lists every setting the app reads', () => {
+    const example = JSON.parse(readFileSync(join(__dirname, '..', '..', 'local.settings.example.json'), 'utf8')) as { Values: Record<string, string> };
+    const source = readFileSync(join(__dirname, '..', '..', 'shared', 'config', 'loadConfig.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/(?:parse|read)\(env, '([A-Za-z_]+)'/g)].map((m) => m[1]));
+    for (const name of read) expect(Object.keys(example.Values), `${name} missing from local.settings.example.json`).toContain(name);
+  });
+});

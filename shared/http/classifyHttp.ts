@@ -62,8 +62,8 @@ async function readImage(req: Request, maxBytes: number): Promise<Buffer> {
     } catch {
       throw new HttpProblem(400, 'bad_multipart', 'The multipart body could not be parsed.');
     }
-    const file = [...form.values()].find((v): v is File => typeof v !== 'string');
-    if (file === undefined) throw new HttpProblem(400, 'no_file', 'The multipart body has no file part; send the image as a file field (e.g. "image").');
+    const file = [...form.values()].find((v) => typeof v !== 'string');
+    if (file === undefined || typeof file === 'string') throw new HttpProblem(400, 'no_file', 'The multipart body has no file part; send the image as a file field (e.g. "image").');
     if (file.size > maxBytes) throw new HttpProblem(413, 'too_large', `The image is larger than the limit of ${maxBytes} bytes (MAX_IMAGE_BYTES).`, {}, { maxBytes });
     if (file.size === 0) throw new HttpProblem(400, 'empty_blob', 'The uploaded file is empty.');
     return Buffer.from(await file.arrayBuffer());

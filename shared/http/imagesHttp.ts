@@ -50,7 +50,8 @@ export async function listImagesHttp(req: Request, ctx: HttpContext, deps: Image
     if (!q.success) {
       throw new HttpProblem(400, 'invalid_query', q.error.issues.map((i) => `${i.path.join('.') || 'query'}: ${i.message}`).join('; '));
     }
-    const filter = Object.fromEntries(Object.entries(q.data).filter(([, v]) => v !== undefined)) as Parameters<ImageStore['list']>[0];
+    // exactOptionalPropertyTypes: drop absent filters rather than pass `undefined`.
+    const filter = Object.fromEntries(Object.entries(q.data).filter(([, v]) => v !== undefined)) as unknown as Parameters<ImageStore['list']>[0];
     const page = await deps.store.list(filter);
     return json({ items: page.items.map(publicDocument), continuationToken: page.continuationToken, count: page.items.length });
   } catch (e) {

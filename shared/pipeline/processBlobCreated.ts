@@ -175,11 +175,19 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
         profile,
         status,
         model: status === 'failed' || e.code === 'content_filtered' ? { ...deps.classifier.info, reportedModel: null } : null,
+        // Tokens spent on answers that were then refused are still billed: record them.
+        usage: spentUsage(e.details),
         timings: { downloadMs, preprocessMs: null, modelMs: null, totalMs: 0 },
         error: errorOf(e),
       }),
     );
   }
+}
+
+function spentUsage(details: Record<string, unknown> | undefined): ImageDocument['usage'] {
+  const u = details?.['usage'] as Partial<Record<'promptTokens' | 'completionTokens' | 'costUsd', number | null>> | undefined;
+  const calls = typeof details?.['calls'] === 'number' ? details['calls'] : 0;
+  return { promptTokens: u?.promptTokens ?? 0, completionTokens: u?.completionTokens ?? 0, costUsd: u?.costUsd ?? 0, modelCalls: calls };
 }
 
 function errorOf(e: PermanentError): NonNullable<ImageDocument['error']> {

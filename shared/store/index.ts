@@ -1,0 +1,17 @@
+export {
+  COSMOS_EMULATOR_KEY,
+  COSMOS_REQUEST_TIMEOUT_MS,
+  COSMOS_RETRY_OPTIONS,
+  createCosmosContainer,
+  IMAGES_INDEXING_POLICY,
+  IMAGES_PARTITION_KEY_PATH,
+} from './createCosmosContainer';
+export { documentId } from './documentId';
+export type { BlobRef, ImageDocument, ImageStatus } from './imageDocument';
+export { FINAL_STATUSES } from './imageDocument';
+export type { ListFilter, ListPage } from './ImageStore';
+export { ImageStore, MAX_LIST_LIMIT } from './ImageStore';
+export { InvalidContinuationTokenError, isInvalidContinuationTokenError } from './InvalidContinuationTokenError';
+export type { CosmosErrorLike } from './isCosmosError';
+export { cosmosStatus, isCosmosError } from './isCosmosError';
+export { toStoreError } from './toStoreError';

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 
 import type { ImageDocument, ImageStore } from '../store';
+import { isInvalidContinuationTokenError } from '../store';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
 import { errorToResponse, HttpProblem } from './problem';
@@ -52,7 +53,13 @@ export async function listImagesHttp(req: Request, ctx: HttpContext, deps: Image
     }
     // exactOptionalPropertyTypes: drop absent filters rather than pass `undefined`.
     const filter = Object.fromEntries(Object.entries(q.data).filter(([, v]) => v !== undefined)) as unknown as Parameters<ImageStore['list']>[0];
-    const page = await deps.store.list(filter);
+    let page;
+    try {
+      page = await deps.store.list(filter);
+    } catch (e) {
+      if (isInvalidContinuationTokenError(e)) throw new HttpProblem(400, 'invalid_continuation_token', 'The continuationToken is not valid for this query; start again without it.');
+      throw e;
+    }
     return json({ items: page.items.map(publicDocument), continuationToken: page.continuationToken, count: page.items.length });
   } catch (e) {
     return errorToResponse(e, ctx.log);

@@ -1,8 +1,8 @@
 /** POST /api/classify?profile=: classify one image now (raw image body or multipart), storing nothing. */
 import type { Classifier } from '../model/classifier';
+import { classifyBytes, flattenLabels } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { requireProfile } from '../profiles';
-import { classifyBytes, flattenLabels } from '../pipeline';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
 import { errorToResponse, HttpProblem } from './problem';

@@ -6,7 +6,8 @@ export async function readBodyLimited(req: Request, maxBytes: number): Promise<B
   const declared = Number(req.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(maxBytes, declared);
   if (req.body === null) return Buffer.alloc(0);
-  const reader = req.body.getReader();
+  // Node types Request.body loosely; the Fetch standard says it is a byte stream.
+  const reader = (req.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {

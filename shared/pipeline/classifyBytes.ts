@@ -1,6 +1,6 @@
 /** Preprocess then classify one image's bytes: the core shared by the Event Grid flow and on-demand HTTP classify. */
-import type { Classifier } from '../model/classifier';
 import type { ModelClassification } from '../model/classification';
+import type { Classifier } from '../model/classifier';
 import { preprocessImage } from '../preprocess';
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile } from '../profiles/profileSchema';

@@ -2,8 +2,8 @@
 import type { ContainerClient } from '@azure/storage-blob';
 
 import { downloadBlob } from '../blob';
-import type { ErrorCode } from '../errors';
-import { isPermanentError, PermanentError } from '../errors';
+import type { ErrorCode , PermanentError } from '../errors';
+import { isPermanentError } from '../errors';
 import type { BlobEvent } from '../events';
 import { BLOB_CREATED, COMPLETED_WRITE_APIS, parseBlobEvent } from '../events';
 import type { Logger } from '../logging';

@@ -1,7 +1,7 @@
 /** Picks the profile for a blob: its path prefix, else its `profile` metadata, else the default. */
 import { PermanentError } from '../errors';
-import type { Profile } from './profileSchema';
 import type { ProfileRegistry } from './ProfileRegistry';
+import type { Profile } from './profileSchema';
 
 export type ProfileSource = 'path' | 'metadata' | 'default' | 'request';
 

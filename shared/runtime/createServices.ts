@@ -11,9 +11,9 @@ import type { Logger } from '../logging';
 import type { Classifier } from '../model';
 import { createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
+import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
-import type { PipelineDeps } from '../pipeline';
 import { createCosmosContainer, ImageStore } from '../store';
 
 export interface Services {

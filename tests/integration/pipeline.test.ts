@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { isTransientError } from '../../shared/errors';
+import { processBlobCreated } from '../../shared/pipeline';
+import { pipelineDeps } from '../../shared/runtime';
 import type { ImageDocument } from '../../shared/store';
 import { documentId } from '../../shared/store';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
@@ -151,7 +153,7 @@ describe('bad input ends rejected with a reason and no model call', () => {
   it('over the byte limit → too_large, refused before download', async () => {
     await app.cleanup();
     app = await startTestApp(fake, { MAX_IMAGE_BYTES: '5000' });
-    const d = doc(await app.put('flowers/big.jpg', await jpeg(800, 800, { noise: true } as never)));
+    const d = doc(await app.put('flowers/big.jpg', await jpeg(800, 800, { noise: true })));
     expect(d).toMatchObject({ status: 'rejected', error: { code: 'too_large', details: { maxBytes: 5000 } } });
     expect(d.timings.preprocessMs).toBeNull();
     expect(chatRequests()).toBe(0);
@@ -177,8 +179,6 @@ describe('bad input ends rejected with a reason and no model call', () => {
     expect(await app.deliver('flowers/a.jpg', u, { container: 'other' })).toMatchObject({ outcome: 'ignored' });
     expect(await app.deliver('flowers/a.jpg', u, { eventType: 'Microsoft.Storage.BlobTierChanged' })).toMatchObject({ outcome: 'ignored' });
     expect(await app.deliver('flowers/a.jpg', u, { api: 'PutBlock' })).toMatchObject({ outcome: 'ignored' });
-    const { processBlobCreated } = await import('../../shared/pipeline');
-    const { pipelineDeps } = await import('../../shared/runtime');
     expect(await processBlobCreated({ hello: 'world' }, pipelineDeps(app.services))).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/not an Event Grid blob event/) });
     expect((await app.services.store.list({ limit: 10 })).items).toHaveLength(0);
     expect(chatRequests()).toBe(0);

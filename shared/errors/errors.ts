@@ -11,6 +11,7 @@ export type ErrorCode =
   | 'blob_not_found'
   | 'unknown_profile'
   | 'content_filtered'
+  | 'profile_not_supported'
   | 'invalid_image'
   // model misbehaviour after its retry: permanent, the document ends `failed`
   | 'model_invalid_output'

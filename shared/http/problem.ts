@@ -48,6 +48,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   too_many_pixels: 413,
   unsupported_format: 415,
   content_filtered: 422,
+  profile_not_supported: 422,
   model_invalid_output: 502,
   model_bad_request: 502,
   model_not_configured: 503,

@@ -2,17 +2,17 @@
 import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
-import type { Label, Profile } from '../profiles/profileSchema';
+import type { Label, LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 
-const TASK: Record<Profile['kind'], string> = {
+const TASK: Record<LabelProfile['kind'], string> = {
   'single-label': 'Choose the one label from the list that best describes the image.',
   'multi-label':
     'Decide for every label in the list whether it applies to the image: true if it does, false if it does not. Any number of labels may be true, including none.',
   attributes: 'For each attribute, choose the one label from its list that best describes the image.',
 };
 
-export function buildMessages(profile: Profile, image: PreprocessedImage): ChatCompletionMessageParam[] {
+export function buildMessages(profile: LabelProfile, image: PreprocessedImage): ChatCompletionMessageParam[] {
   const confidenceKey = answerConfidenceKey(profile);
   const system = [
     'You are an image classifier.',
@@ -34,7 +34,7 @@ export function buildMessages(profile: Profile, image: PreprocessedImage): ChatC
   ];
 }
 
-function describeChoices(profile: Profile): string {
+function describeChoices(profile: LabelProfile): string {
   if (profile.kind === 'attributes') {
     return [
       'Attributes:',

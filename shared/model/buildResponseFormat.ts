@@ -1,7 +1,7 @@
 /** The structured-output contract sent to the model: a strict JSON schema whose enums are the profile's labels. */
 import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
 
-import type { Profile } from '../profiles/profileSchema';
+import type { LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 
 type JsonSchema = Record<string, unknown>;
@@ -26,7 +26,7 @@ const CONFIDENCE_DESCRIPTION = 'Your probability, from 0 to 1, that this whole a
  * The top-level confidence is the model's own estimate, used only when the endpoint returns no logprobs.
  * Label and field descriptions go in the prompt (buildMessages), not here, so they are not sent twice.
  */
-export function buildResponseFormat(profile: Profile): ResponseFormatJSONSchema {
+export function buildResponseFormat(profile: LabelProfile): ResponseFormatJSONSchema {
   const confidenceKey = answerConfidenceKey(profile);
   const confidence: JsonSchema = { type: 'number', description: CONFIDENCE_DESCRIPTION };
 

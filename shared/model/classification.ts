@@ -9,14 +9,25 @@ export interface Decision {
   confidence: number | null;
 }
 
+/** A detected object; the box is in the original (upright) image's pixels. */
+export interface DetectedObject {
+  /** The category stored and queried: the BDD100K name where one exists (person → pedestrian), else the detector's own. */
+  label: string;
+  /** The detector's own class name (COCO-80 for the local detector). */
+  detectorClass: string;
+  score: number;
+  box: { x1: number; y1: number; x2: number; y2: number };
+}
+
 export type ClassificationResult =
   | { kind: 'single-label'; label: string; confidence: number | null }
   /** `labels` holds the labels judged present, each with P(present). */
   | { kind: 'multi-label'; labels: Decision[] }
-  | { kind: 'attributes'; attributes: Record<string, Decision> };
+  | { kind: 'attributes'; attributes: Record<string, Decision> }
+  | { kind: 'objects'; objects: DetectedObject[] };
 
 export interface ModelInfo {
-  /** `azure-openai` or `openai-compatible` (later also `local-detector`). */
+  /** `azure-openai`, `openai-compatible` or `local-detector`. */
   provider: string;
   /** Azure deployment name, or the model name for OpenAI-compatible endpoints. */
   deployment: string;

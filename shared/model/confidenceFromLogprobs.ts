@@ -1,5 +1,5 @@
 /** Turns token logprobs into per-decision probabilities: the joint probability of the tokens that spell each answer value. */
-import type { Profile } from '../profiles/profileSchema';
+import type { LabelProfile } from '../profiles/profileSchema';
 import type { ClassificationResult, Decision } from './classification';
 import type { ScannedValue } from './scanJsonObject';
 import { scanJsonObject } from './scanJsonObject';
@@ -28,7 +28,7 @@ export interface LogprobConfidence {
  * do not spell the content exactly or the content lacks a decision: better no logprob confidence than a
  * guessed one.
  */
-export function confidenceFromLogprobs(profile: Profile, content: string, tokens: readonly TokenLogprob[]): LogprobConfidence | null {
+export function confidenceFromLogprobs(profile: LabelProfile, content: string, tokens: readonly TokenLogprob[]): LogprobConfidence | null {
   if (tokens.length === 0 || tokens.some((t) => !Number.isFinite(t.logprob))) return null;
 
   const tokenEnds: number[] = [];

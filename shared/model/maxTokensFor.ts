@@ -1,5 +1,5 @@
 /** Sizes `max_tokens` to the longest answer a profile allows, because Azure charges max_tokens against the TPM quota. */
-import type { Label, Profile } from '../profiles/profileSchema';
+import type { Label, LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 
 /**
@@ -23,7 +23,7 @@ const LONGEST_CONFIDENCE = 0.12345678901234568;
  * plus whitespace allowance per property and a fixed margin. A two-label profile gets about 45 tokens
  * instead of the endpoint's default of thousands.
  */
-export function maxTokensFor(profile: Profile): number {
+export function maxTokensFor(profile: LabelProfile): number {
   const confidenceKey = answerConfidenceKey(profile);
   let longest: Record<string, unknown>;
   let properties: number;

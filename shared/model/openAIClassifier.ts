@@ -4,7 +4,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 
 import type { ModelPrice } from '../config';
 import { PermanentError } from '../errors';
-import type { Profile } from '../profiles/profileSchema';
+import type { LabelProfile } from '../profiles/profileSchema';
 import { buildMessages } from './buildMessages';
 import { buildResponseFormat } from './buildResponseFormat';
 import type { ClassificationResult, ConfidenceSource, ModelClassification, ModelInfo } from './classification';
@@ -42,6 +42,8 @@ type Outcome =
 
 export class OpenAIClassifier implements Classifier {
   readonly info: ModelInfo;
+  /** Vision chat models label images well; their boxes are too unreliable to offer detection through them. */
+  readonly supportedKinds = ['single-label', 'multi-label', 'attributes'] as const;
   private readonly client: OpenAI;
   private readonly model: string;
   private readonly prices: Readonly<Record<string, ModelPrice>>;
@@ -56,6 +58,9 @@ export class OpenAIClassifier implements Classifier {
   }
 
   async classify({ image, profile, signal }: ClassifyInput): Promise<ModelClassification> {
+    if (profile.kind === 'objects') {
+      throw new PermanentError('profile_not_supported', `Profile "${profile.name}" detects objects, which ${this.info.provider} does not serve here; set no model provider (the local detector) for detection profiles.`);
+    }
     const messages = buildMessages(profile, image);
     const request: ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
@@ -119,7 +124,7 @@ export class OpenAIClassifier implements Classifier {
     }
   }
 
-  private interpret(profile: Profile, completion: ChatCompletion): Outcome {
+  private interpret(profile: LabelProfile, completion: ChatCompletion): Outcome {
     const choice = completion.choices?.[0];
     if (choice === undefined) return { kind: 'invalid', reason: 'no_choices', message: 'the response has no choices', content: null };
 

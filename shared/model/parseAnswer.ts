@@ -1,7 +1,7 @@
 /** Validates the model's JSON answer against the profile (labels as enums) and turns it into a ClassificationResult. */
 import { z } from 'zod';
 
-import type { Label, Profile } from '../profiles/profileSchema';
+import type { Label, LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 import type { ClassificationResult } from './classification';
 
@@ -27,7 +27,7 @@ export interface AnswerFailure {
  * any field or as a multi-label key, is a failure. A missing or malformed self-estimate is not: it only
  * means there is no self-reported confidence.
  */
-export function parseAnswer(profile: Profile, content: string): ParsedAnswer | AnswerFailure {
+export function parseAnswer(profile: LabelProfile, content: string): ParsedAnswer | AnswerFailure {
   let json: unknown;
   try {
     json = JSON.parse(content);
@@ -90,7 +90,7 @@ function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-function answerSchema(profile: Profile): z.ZodType {
+function answerSchema(profile: LabelProfile): z.ZodType {
   switch (profile.kind) {
     case 'single-label':
       return z.object({ label: labelEnum(profile.labels) });

@@ -1,4 +1,5 @@
 /** Preprocess then classify one image's bytes: the core shared by the Event Grid flow and on-demand HTTP classify. */
+import { PermanentError } from '../errors';
 import type { ModelClassification } from '../model/classification';
 import type { Classifier } from '../model/classifier';
 import { preprocessImage } from '../preprocess';
@@ -20,6 +21,7 @@ export interface ClassifyBytesResult {
 
 /** Throws PermanentError for bad input or a refused answer, TransientError when trying again later can help. */
 export async function classifyBytes(bytes: Buffer, profile: Profile, deps: ClassifyBytesDeps, signal?: AbortSignal): Promise<ClassifyBytesResult> {
+  if (!deps.classifier.supportedKinds.includes(profile.kind)) throw notSupported(profile, deps.classifier);
   const t0 = performance.now();
   const image = await preprocessImage(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels });
   const t1 = performance.now();
@@ -31,6 +33,19 @@ export async function classifyBytes(bytes: Buffer, profile: Profile, deps: Class
     classification,
     timings: { preprocessMs: round(t1 - t0), modelMs: round(t2 - t1) },
   };
+}
+
+/** Says which model to configure for a profile the current provider cannot answer. */
+function notSupported(profile: Profile, classifier: Classifier): PermanentError {
+  const how =
+    profile.kind === 'objects'
+      ? 'Object detection is served by the embedded local detector: unset MODEL_PROVIDER, AZURE_OPENAI_ENDPOINT and OPENAI_BASE_URL, or use a labelling profile.'
+      : 'Configure a vision language model: AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT (Azure OpenAI, keyless), or OPENAI_BASE_URL and OPENAI_MODEL (any OpenAI-compatible endpoint).';
+  return new PermanentError(
+    'profile_not_supported',
+    `Profile "${profile.name}" (${profile.kind}) cannot be served by the configured model provider ${classifier.info.provider}, which handles ${classifier.supportedKinds.join(', ')}. ${how}`,
+    { details: { profile: profile.name, kind: profile.kind, provider: classifier.info.provider } },
+  );
 }
 
 export function round(ms: number): number {

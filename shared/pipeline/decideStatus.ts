@@ -6,8 +6,10 @@ import type { Profile } from '../profiles/profileSchema';
  * Below the profile's threshold → `needs_review`. An unknown confidence (an endpoint with neither logprobs nor a
  * self-estimate) also goes to review unless the threshold is 0, because nothing says the answer is good.
  */
-export function decideStatus(classification: Pick<ModelClassification, 'confidence'>, profile: Pick<Profile, 'confidenceThreshold'>): 'classified' | 'needs_review' {
+export function decideStatus(classification: Pick<ModelClassification, 'confidence' | 'result'>, profile: Pick<Profile, 'confidenceThreshold'>): 'classified' | 'needs_review' {
   const { confidence } = classification;
+  // Detection applies the threshold per box (weaker boxes are dropped), so what remains stands; no boxes is an answer too.
+  if (classification.result.kind === 'objects') return 'classified';
   if (profile.confidenceThreshold === 0) return 'classified';
   if (confidence === null) return 'needs_review';
   return confidence < profile.confidenceThreshold ? 'needs_review' : 'classified';
@@ -22,5 +24,7 @@ export function flattenLabels(result: ModelClassification['result']): string[] {
       return result.labels.map((d) => d.label);
     case 'attributes':
       return Object.values(result.attributes).map((d) => d.label);
+    case 'objects':
+      return [...new Set(result.objects.map((o) => o.label))].sort();
   }
 }

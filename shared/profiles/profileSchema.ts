@@ -59,15 +59,29 @@ export const attributesProfileSchema = z.object({
     .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'attribute names must be unique'),
 });
 
+/** Object detection: boxes with categories; `confidenceThreshold` is the minimum score of a kept box. */
+export const objectsProfileSchema = z.object({
+  ...baseProfile,
+  kind: z.literal('objects'),
+  /** Categories to keep (after mapping COCO names to BDD100K ones where one exists); absent = every category. */
+  categories: z.array(z.string().trim().min(1).max(100)).min(1).max(200).optional(),
+  /** At most this many boxes are kept, highest scores first. */
+  maxObjects: z.number().int().min(1).max(100),
+});
+
 export const profileSchema = z.discriminatedUnion('kind', [
   singleLabelProfileSchema,
   multiLabelProfileSchema,
   attributesProfileSchema,
+  objectsProfileSchema,
 ]);
 
 export type SingleLabelProfile = z.infer<typeof singleLabelProfileSchema>;
 export type MultiLabelProfile = z.infer<typeof multiLabelProfileSchema>;
 export type AttributesProfile = z.infer<typeof attributesProfileSchema>;
+export type ObjectsProfile = z.infer<typeof objectsProfileSchema>;
+/** Profiles answered with labels (everything but detection). */
+export type LabelProfile = SingleLabelProfile | MultiLabelProfile | AttributesProfile;
 export type Profile = z.infer<typeof profileSchema>;
 export type ProfileKind = Profile['kind'];
 export type ImageDetail = Profile['detail'];

@@ -6,7 +6,7 @@ import { StatusCodes } from '@azure/cosmos';
 
 import type { ImageDocument, ImageStatus } from './imageDocument';
 import { InvalidContinuationTokenError } from './InvalidContinuationTokenError';
-import { cosmosStatus } from './isCosmosError';
+import { cosmosStatus, isCosmosError } from './isCosmosError';
 import { toStoreError } from './toStoreError';
 
 export interface ListFilter {
@@ -75,6 +75,23 @@ export class ImageStore {
       throw toStoreError(e, `write image document ${doc.id}`);
     }
     if (resource === undefined) throw new Error(`Cosmos DB returned no document for the upsert of ${doc.id}`);
+    return toImageDocument(resource);
+  }
+
+  /**
+   * Replaces the document only if it is unchanged since it was read (`ifMatch` = its `_etag`); 'conflict' when
+   * someone else wrote it in between, so the caller can re-read and decide again.
+   */
+  async replace(doc: ImageDocument, ifMatch: string): Promise<ImageDocument | 'conflict'> {
+    const { _etag: _ignored, ...body } = doc;
+    let resource: ImageDocument | undefined;
+    try {
+      ({ resource } = await this.#container.item(doc.id, doc.id).replace<ImageDocument>(body as ImageDocument, { accessCondition: { type: 'IfMatch', condition: ifMatch } }));
+    } catch (e) {
+      if (isCosmosError(e, StatusCodes.PreconditionFailed)) return 'conflict';
+      throw toStoreError(e, `replace image document ${doc.id}`);
+    }
+    if (resource === undefined) throw new Error(`Cosmos DB returned no document for the replace of ${doc.id}`);
     return toImageDocument(resource);
   }
 

@@ -18,6 +18,16 @@ export interface BlobRef {
   sequencer: string | null;
 }
 
+export interface ImageReview {
+  /** The corrected result, of the same kind as the profile. */
+  result: ClassificationResult;
+  /** Every label in the corrected result, flattened like `labels`. */
+  labels: string[];
+  reviewer: string | null;
+  note: string | null;
+  reviewedAt: string;
+}
+
 export interface ImageDocument {
   /** Derived from container + blob name (see documentId), so redelivery and re-upload hit the same document. */
   id: string;
@@ -37,6 +47,8 @@ export interface ImageDocument {
   timings: { downloadMs: number | null; preprocessMs: number | null; modelMs: number | null; totalMs: number };
   image: { width: number; height: number; format: SupportedFormat; sha256: string } | null;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
+  /** A person's correction, stored beside the model's answer (which is never overwritten); absent until reviewed. */
+  review?: ImageReview | null;
   /** The Event Grid event that produced this state. */
   source: { eventId: string | null; eventTime: string | null };
   createdAt: string;

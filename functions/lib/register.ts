@@ -1,0 +1,39 @@
+/** Registers a function from the shared table with the Azure Functions runtime: trigger shape only, no logic. */
+import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { app } from '@azure/functions';
+
+import { errorToResponse } from '../../shared/http';
+import type { FunctionName, Services } from '../../shared/runtime';
+import { eventGridFunction, getServices, httpFunction } from '../../shared/runtime';
+import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapters';
+
+export type HttpHandler = (req: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+export type EventGridHandler = (event: EventGridEvent, context: InvocationContext) => Promise<void>;
+
+export function registerHttp(name: FunctionName): HttpHandler {
+  const def = httpFunction(name);
+  const handler: HttpHandler = async (req, context) => {
+    const ctx = toHttpContext(req, context);
+    let services: Services;
+    try {
+      services = await getServices();
+    } catch (e) {
+      // A configuration error becomes a 503 naming the settings to fix (and /api/health reports it too).
+      return toResponseInit(errorToResponse(e, ctx.log));
+    }
+    return toResponseInit(await def.handler(toWebRequest(req), ctx, services));
+  };
+  app.http(def.name, { methods: [...def.methods], route: def.route, authLevel: def.authLevel, handler });
+  return handler;
+}
+
+/** Returns normally when the event is done with; throws so Event Grid redelivers (retry policy, then dead-letter). */
+export function registerEventGrid(name: FunctionName): EventGridHandler {
+  const def = eventGridFunction(name);
+  const handler: EventGridHandler = async (event, context) => {
+    const result = await def.handler(event, toLogger(context), await getServices());
+    context.log(`${def.name} ${event.subject}: ${result.outcome}`);
+  };
+  app.eventGrid(def.name, { handler });
+  return handler;
+}

@@ -1,0 +1,130 @@
+/**
+ * Every function of the app, declared once: name, trigger, options, handler. The Azure Functions registrations
+ * (`functions/*.ts`) and the local dev host both read this table, so they cannot drift apart.
+ */
+import type { HttpContext } from '../http';
+import {
+  classifyHttp,
+  getImageHttp,
+  healthHttp,
+  imageContentHttp,
+  listImagesHttp,
+  reviewHttp,
+  uploadHttp,
+  webHttp,
+} from '../http';
+import type { Logger } from '../logging';
+import type { BlobOutcome } from '../pipeline';
+import { processBlobCreated } from '../pipeline';
+import type { Services } from './createServices';
+import { pipelineDeps } from './createServices';
+
+export type AuthLevel = 'anonymous' | 'function' | 'admin';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
+
+export interface HttpFunctionDefinition {
+  name: string;
+  trigger: 'http';
+  methods: readonly HttpMethod[];
+  /** Azure Functions route template, without a prefix (host.json sets `routePrefix` to ""), e.g. `api/images/{id}`. */
+  route: string;
+  authLevel: AuthLevel;
+  handler(req: Request, ctx: HttpContext, services: Services): Promise<Response>;
+}
+
+export interface EventGridFunctionDefinition {
+  name: string;
+  trigger: 'eventGrid';
+  /** Resolves when the event is done with; throws when it must be delivered again. */
+  handler(event: unknown, log: Logger, services: Services): Promise<BlobOutcome>;
+}
+
+export type FunctionDefinition = HttpFunctionDefinition | EventGridFunctionDefinition;
+
+export const FUNCTIONS = [
+  {
+    // The Event Grid subscription points at this name: renaming it is a breaking change for deployments.
+    name: 'classifyBlob',
+    trigger: 'eventGrid',
+    handler: (event, log, s) => processBlobCreated(event, pipelineDeps(s, log)),
+  },
+  {
+    name: 'classify',
+    trigger: 'http',
+    methods: ['POST'],
+    route: 'api/classify',
+    authLevel: 'function',
+    handler: (req, ctx, s) => classifyHttp(req, ctx, { classifier: s.classifier, profiles: s.profiles, defaultProfile: s.config.defaultProfile, limits: s.config.limits }),
+  },
+  {
+    name: 'uploadImage',
+    trigger: 'http',
+    methods: ['POST'],
+    route: 'api/uploads',
+    authLevel: 'function',
+    handler: (req, ctx, s) => uploadHttp(req, ctx, { images: s.images, profiles: s.profiles, limits: s.config.limits }),
+  },
+  {
+    name: 'listImages',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/images',
+    authLevel: 'function',
+    handler: (req, ctx, s) => listImagesHttp(req, ctx, { store: s.store }),
+  },
+  {
+    name: 'getImage',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/images/{id}',
+    authLevel: 'function',
+    handler: (req, ctx, s) => getImageHttp(req, ctx, { store: s.store }),
+  },
+  {
+    name: 'getImageContent',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/images/{id}/content',
+    authLevel: 'function',
+    handler: (req, ctx, s) => imageContentHttp(req, ctx, { store: s.store, images: s.images, limits: s.config.limits }),
+  },
+  {
+    name: 'reviewImage',
+    trigger: 'http',
+    methods: ['PATCH'],
+    route: 'api/images/{id}/review',
+    authLevel: 'function',
+    handler: (req, ctx, s) => reviewHttp(req, ctx, { store: s.store, profiles: s.profiles }),
+  },
+  {
+    name: 'health',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/health',
+    authLevel: 'anonymous',
+    handler: (req, ctx, s) => healthHttp(req, ctx, s.health),
+  },
+  {
+    // The page holds no data; it asks for the function key and calls the API with it.
+    name: 'web',
+    trigger: 'http',
+    methods: ['GET'],
+    route: '{*path}',
+    authLevel: 'anonymous',
+    handler: (req, ctx) => webHttp(req, ctx),
+  },
+] as const satisfies readonly FunctionDefinition[];
+
+export type FunctionName = (typeof FUNCTIONS)[number]['name'];
+
+export function httpFunction(name: FunctionName): HttpFunctionDefinition {
+  const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
+  if (f?.trigger !== 'http') throw new Error(`${name} is not an HTTP function`);
+  return f;
+}
+
+export function eventGridFunction(name: FunctionName): EventGridFunctionDefinition {
+  const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
+  if (f?.trigger !== 'eventGrid') throw new Error(`${name} is not an Event Grid function`);
+  return f;
+}

@@ -1,2 +1,2 @@
-export type { BlobsightConfig, Env, ModelConfig, ModelPrice, StorageConfig } from './loadConfig';
+export type { BlobsightConfig, Env, ModelConfig, ModelPrice, OpenAIModelConfig, StorageConfig } from './loadConfig';
 export { DEFAULT_PRICES, DEFAULTS, loadConfig } from './loadConfig';

@@ -36,7 +36,12 @@ export type ModelConfig =
       /** Only when the user chose key auth (AZURE_OPENAI_API_KEY); otherwise keyless via DefaultAzureCredential. */
       apiKey: string | undefined;
     }
-  | { provider: 'openai-compatible'; baseURL: string; model: string; apiKey: string | undefined };
+  | { provider: 'openai-compatible'; baseURL: string; model: string; apiKey: string | undefined }
+  /** The embedded offline COCO detector: what runs when no model is configured. `modelDir` overrides its files. */
+  | { provider: 'local-detector'; modelDir: string | undefined };
+
+/** A model reached over the OpenAI chat-completions API. */
+export type OpenAIModelConfig = Exclude<ModelConfig, { provider: 'local-detector' }>;
 
 export interface BlobsightConfig {
   storage: StorageConfig;
@@ -76,6 +81,8 @@ export const DEFAULTS = {
   MODEL_TIMEOUT_MS: 20_000,
   MODEL_MAX_RETRIES: 2,
   DEFAULT_PROFILE: 'product-tags',
+  /** Default profile when the embedded local detector is the model. */
+  DEFAULT_PROFILE_LOCAL: 'objects',
   MAX_IMAGE_BYTES: 20 * 1024 * 1024,
   MAX_IMAGE_PIXELS: 40_000_000,
 } as const;
@@ -180,7 +187,12 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     cosmos,
     model: model as ModelConfig,
     modelRequest,
-    defaultProfile: parse('DEFAULT_PROFILE', z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'), DEFAULTS.DEFAULT_PROFILE, ''),
+    defaultProfile: parse(
+      'DEFAULT_PROFILE',
+      z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'),
+      model?.provider === 'local-detector' ? DEFAULTS.DEFAULT_PROFILE_LOCAL : DEFAULTS.DEFAULT_PROFILE,
+      '',
+    ),
     profilesDir: read(env, 'PROFILES_DIR'),
     limits,
     prices,
@@ -194,12 +206,9 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
   const provider =
     explicit ??
     (read(env, 'AZURE_OPENAI_ENDPOINT') !== undefined ? 'azure-openai' : read(env, 'OPENAI_BASE_URL') !== undefined ? 'openai-compatible' : undefined);
-  if (provider === undefined) {
-    issues.push(
-      'No model configured: set AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT (Azure OpenAI, keyless), or OPENAI_BASE_URL and OPENAI_MODEL (any OpenAI-compatible endpoint).',
-    );
-    return undefined;
-  }
+  // With no model configured the embedded detector serves object detection offline, and the default profile follows
+  // (see DEFAULT_PROFILE); labelling profiles are then rejected with a reason that says how to configure a model.
+  if (provider === undefined || provider === 'local-detector') return { provider: 'local-detector', modelDir: read(env, 'LOCAL_DETECTOR_MODEL_DIR') };
   if (provider === 'azure-openai') {
     const endpoint = read(env, 'AZURE_OPENAI_ENDPOINT');
     const deployment = read(env, 'AZURE_OPENAI_DEPLOYMENT');
@@ -222,7 +231,7 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
     if (issues.length > before) return undefined;
     return { provider, baseURL: baseURL as string, model: model as string, apiKey: read(env, 'OPENAI_API_KEY') };
   }
-  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible.`);
+  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible, local-detector.`);
   return undefined;
 }
 

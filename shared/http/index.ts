@@ -15,3 +15,5 @@ export { reviewHttp } from './reviewHttp';
 export type { UploadHttpDeps } from './uploadHttp';
 export { safeName, uploadHttp } from './uploadHttp';
 export { webHttp, webRoot } from './webHttp';
+export type { ProfilesHttpDeps } from './profilesHttp';
+export { profilesHttp } from './profilesHttp';

@@ -3,7 +3,7 @@ import type { TokenCredential } from '@azure/identity';
 import { getBearerTokenProvider } from '@azure/identity';
 import OpenAI, { AzureOpenAI } from 'openai';
 
-import type { BlobsightConfig, ModelConfig } from '../config';
+import type { BlobsightConfig, OpenAIModelConfig } from '../config';
 import { getCredential } from './getCredential';
 
 /** Entra ID scope of Azure OpenAI / Azure AI services data-plane calls. */
@@ -27,7 +27,7 @@ export interface OpenAIClientDeps {
  * `retry-after-ms` / `retry-after`) and per-request timeout are set explicitly from MODEL_MAX_RETRIES and
  * MODEL_TIMEOUT_MS, so no home-made retry loop is needed around calls.
  */
-export function createOpenAIClient(model: ModelConfig, request: BlobsightConfig['modelRequest'], deps: OpenAIClientDeps = {}): OpenAI {
+export function createOpenAIClient(model: OpenAIModelConfig, request: BlobsightConfig['modelRequest'], deps: OpenAIClientDeps = {}): OpenAI {
   // Everything comes from the validated config: null/explicit values stop the SDK from reading stray
   // OPENAI_ORG_ID / OPENAI_PROJECT_ID / OPENAI_ADMIN_KEY variables behind our back (style #3).
   const common = {

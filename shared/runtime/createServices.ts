@@ -42,13 +42,13 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   let credential = overrides.credential;
   // One credential for every Azure client: its token cache is shared, and AZURE_CLIENT_ID selects a user-assigned identity.
   const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
-  const needsCredential = config.storage.kind === 'identity' || config.cosmos.key === undefined || (config.model.provider === 'azure-openai' && config.model.apiKey === undefined);
+  const needsCredential = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
 
   const blobService = createBlobServiceClient(config.storage, config.storage.kind === 'identity' && config.storage.clientId === undefined ? getCredential() : overrides.credential);
   const images = blobService.getContainerClient(config.imagesContainer);
   const container = await createCosmosContainer(config.cosmos, config.cosmos.key === undefined ? getCredential() : undefined);
   const store = new ImageStore(container);
-  const classifier = overrides.classifier ?? createClassifier(config, needsCredential ? getCredential : undefined, overrides.fetch);
+  const classifier = overrides.classifier ?? (await createClassifier(config, needsCredential ? getCredential : undefined, overrides.fetch));
 
   const checks: HealthCheck[] = [
     {
@@ -67,12 +67,17 @@ export async function createServices(config: BlobsightConfig, overrides: Service
       },
     },
   ];
-  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.baseURL;
+  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   return { config, profiles, blobService, images, store, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
 }
 
-function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Classifier {
+async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
   const m = config.model;
+  if (m.provider === 'local-detector') {
+    // Loaded only when used: tfjs and the model weights stay out of processes that talk to Azure OpenAI.
+    const { createLocalDetector } = await import('../model/localDetector/index.js');
+    return createLocalDetector(m.modelDir === undefined ? {} : { modelDir: m.modelDir });
+  }
   const info: ModelInfo =
     m.provider === 'azure-openai'
       ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }

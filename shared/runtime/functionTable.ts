@@ -9,6 +9,7 @@ import {
   healthHttp,
   imageContentHttp,
   listImagesHttp,
+  profilesHttp,
   reviewHttp,
   uploadHttp,
   webHttp,
@@ -95,6 +96,14 @@ export const FUNCTIONS = [
     route: 'api/images/{id}/review',
     authLevel: 'function',
     handler: (req, ctx, s) => reviewHttp(req, ctx, { store: s.store, profiles: s.profiles }),
+  },
+  {
+    name: 'listProfiles',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/profiles',
+    authLevel: 'function',
+    handler: (req, ctx, s) => profilesHttp(req, ctx, { profiles: s.profiles, classifier: s.classifier, defaultProfile: s.config.defaultProfile }),
   },
   {
     name: 'health',

@@ -63,9 +63,15 @@ describe('loadConfig', () => {
     expect(msg).toMatch(/AZURE_OPENAI_DEPLOYMENT is not set/);
   });
 
-  it('explains how to configure a model when none is', () => {
-    const msg = configError({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '' });
-    expect(msg).toMatch(/No model configured: set AZURE_OPENAI_ENDPOINT .* or OPENAI_BASE_URL/);
+  it('falls back to the embedded local detector, with the objects profile as default, when no model is configured', () => {
+    const c = loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '' });
+    expect(c.model).toEqual({ provider: 'local-detector', modelDir: undefined });
+    expect(c.defaultProfile).toBe('objects');
+    expect(loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', DEFAULT_PROFILE: 'pets' }).defaultProfile).toBe('pets');
+  });
+
+  it('names the missing deployment when only the Azure OpenAI endpoint is set', () => {
+    expect(configError({ ...azureEnv, AZURE_OPENAI_DEPLOYMENT: '' })).toMatch(/AZURE_OPENAI_DEPLOYMENT is not set/);
   });
 
   it('refuses malformed values with the variable name and keeps secrets out of the message', () => {

@@ -69,6 +69,12 @@ export interface BlobsightConfig {
   profilesDir: string | undefined;
   limits: { maxBytes: number; maxPixels: number };
   prices: Record<string, ModelPrice>;
+  timeBudget: {
+    /** How long one event may take before the handler gives up and asks Event Grid to redeliver (it waits 30 s). */
+    eventMs: number;
+    /** How long a claim keeps other deliveries of the same blob version away; longer than eventMs. */
+    leaseMs: number;
+  };
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -85,6 +91,8 @@ export const DEFAULTS = {
   DEFAULT_PROFILE_LOCAL: 'objects',
   MAX_IMAGE_BYTES: 20 * 1024 * 1024,
   MAX_IMAGE_PIXELS: 40_000_000,
+  EVENT_BUDGET_MS: 25_000,
+  CLAIM_LEASE_MS: 60_000,
 } as const;
 
 /** Trimmed value, with the empty string treated as missing. */
@@ -169,6 +177,14 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     maxPixels: parse('MAX_IMAGE_PIXELS', positiveInt, DEFAULTS.MAX_IMAGE_PIXELS, 'Pixels (width x height), e.g. 40000000.'),
   };
 
+  const timeBudget = {
+    eventMs: parse('EVENT_BUDGET_MS', positiveInt.max(28_000), DEFAULTS.EVENT_BUDGET_MS, 'Milliseconds below Event Grid’s 30 s timeout, e.g. 25000.'),
+    leaseMs: parse('CLAIM_LEASE_MS', positiveInt, DEFAULTS.CLAIM_LEASE_MS, 'Milliseconds, longer than EVENT_BUDGET_MS, e.g. 60000.'),
+  };
+  if (timeBudget.eventMs !== undefined && timeBudget.leaseMs !== undefined && timeBudget.leaseMs <= timeBudget.eventMs) {
+    issues.push(`CLAIM_LEASE_MS (${timeBudget.leaseMs}) must be longer than EVENT_BUDGET_MS (${timeBudget.eventMs}), or a slow worker's claim is taken over while it still works.`);
+  }
+
   let prices: Record<string, ModelPrice> = { ...DEFAULT_PRICES };
   const rawPrices = read(env, 'MODEL_PRICES');
   if (rawPrices !== undefined) {
@@ -196,6 +212,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     profilesDir: read(env, 'PROFILES_DIR'),
     limits,
     prices,
+    timeBudget,
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

@@ -18,6 +18,7 @@ export type ErrorCode =
   | 'model_bad_request'
   | 'model_not_configured'
   // transient: thrown so Event Grid (or the HTTP caller) retries
+  | 'in_flight'
   | 'model_throttled'
   | 'model_unavailable'
   | 'model_timeout'

@@ -5,13 +5,14 @@ import { join } from 'node:path';
 import { ConfigError } from '../errors';
 import drivingScene from './data/driving-scene.json';
 import flowers from './data/flowers.json';
+import objects from './data/objects.json';
 import pets from './data/pets.json';
 import productTags from './data/product-tags.json';
 import type { Profile } from './profileSchema';
 import { profileSchema } from './profileSchema';
 
 /** Shipped profiles, as data; validated like user files so a bad edit fails at start-up. */
-export const BUILT_IN_PROFILE_DATA: readonly unknown[] = [flowers, pets, drivingScene, productTags];
+export const BUILT_IN_PROFILE_DATA: readonly unknown[] = [flowers, pets, drivingScene, productTags, objects];
 
 export class ProfileRegistry {
   private readonly byName: ReadonlyMap<string, Profile>;

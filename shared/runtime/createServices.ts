@@ -14,7 +14,7 @@ import type { ModelInfo } from '../model/classification';
 import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
-import { createCosmosContainer, ImageStore } from '../store';
+import { createCosmosContainer, ImageStore, ResultCache } from '../store';
 
 export interface Services {
   config: BlobsightConfig;
@@ -22,6 +22,7 @@ export interface Services {
   blobService: BlobServiceClient;
   images: ContainerClient;
   store: ImageStore;
+  cache: ResultCache;
   classifier: Classifier;
   health: HealthDeps;
 }
@@ -48,6 +49,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const images = blobService.getContainerClient(config.imagesContainer);
   const container = await createCosmosContainer(config.cosmos, config.cosmos.key === undefined ? getCredential() : undefined);
   const store = new ImageStore(container);
+  const cache = new ResultCache(container);
   const classifier = overrides.classifier ?? (await createClassifier(config, needsCredential ? getCredential : undefined, overrides.fetch));
 
   const checks: HealthCheck[] = [
@@ -68,7 +70,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
     },
   ];
   const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
-  return { config, profiles, blobService, images, store, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
+  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
 }
 
 async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
@@ -94,7 +96,10 @@ export function pipelineDeps(s: Services, log?: Logger): PipelineDeps {
   return {
     images: s.images,
     store: s.store,
+    cache: s.cache,
     classifier: s.classifier,
+    budgetMs: s.config.timeBudget.eventMs,
+    leaseMs: s.config.timeBudget.leaseMs,
     profiles: s.profiles,
     defaultProfile: s.config.defaultProfile,
     limits: s.config.limits,

@@ -78,6 +78,20 @@ export class ImageStore {
     return toImageDocument(resource);
   }
 
+  /** Creates the document only if none has its id yet; 'conflict' when one does (someone else got there first). */
+  async create(doc: ImageDocument): Promise<ImageDocument | 'conflict'> {
+    const { _etag: _ignored, ...body } = doc;
+    let resource: ImageDocument | undefined;
+    try {
+      ({ resource } = await this.#container.items.create<ImageDocument>(body as ImageDocument));
+    } catch (e) {
+      if (isCosmosError(e, StatusCodes.Conflict)) return 'conflict';
+      throw toStoreError(e, `create image document ${doc.id}`);
+    }
+    if (resource === undefined) throw new Error(`Cosmos DB returned no document for the create of ${doc.id}`);
+    return toImageDocument(resource);
+  }
+
   /**
    * Replaces the document only if it is unchanged since it was read (`ifMatch` = its `_etag`); 'conflict' when
    * someone else wrote it in between, so the caller can re-read and decide again.

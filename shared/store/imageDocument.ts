@@ -2,9 +2,18 @@
 import type { ClassificationResult, ConfidenceSource, ModelInfo } from '../model/classification';
 import type { SupportedFormat } from '../preprocess/preprocessedImage';
 
-/** Final states end the story of a blob version; `processing` is a claim in flight (later issue). */
-export type ImageStatus = 'classified' | 'needs_review' | 'rejected' | 'failed' | 'processing';
-export const FINAL_STATUSES: readonly ImageStatus[] = ['classified', 'needs_review', 'rejected', 'failed'];
+/**
+ * Final states end the story of a blob version; `processing` is a claim in flight; `deleted` keeps the history of a
+ * blob that was deleted (its last result stays for audits and datasets).
+ */
+export type ImageStatus = 'classified' | 'needs_review' | 'rejected' | 'failed' | 'processing' | 'deleted';
+export const FINAL_STATUSES: readonly ImageStatus[] = ['classified', 'needs_review', 'rejected', 'failed', 'deleted'];
+
+/** Who is working on a document and until when; a lease past `expiresAt` may be taken over. */
+export interface Lease {
+  owner: string;
+  expiresAt: string;
+}
 
 export interface BlobRef {
   container: string;
@@ -47,6 +56,14 @@ export interface ImageDocument {
   timings: { downloadMs: number | null; preprocessMs: number | null; modelMs: number | null; totalMs: number };
   image: { width: number; height: number; format: SupportedFormat; sha256: string } | null;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;
+  /** Set while `processing`: the claim on this blob version. Null once final. */
+  lease?: Lease | null;
+  /** Processing attempts for the current blob version (claims taken). */
+  attempts?: number;
+  /** The last transient fault, kept while `processing` so the reconcile sweep can finalise with it. */
+  lastError?: { code: string; message: string; at: string } | null;
+  /** When the answer was reused from an earlier image with identical bytes (no model call, no tokens billed). */
+  cached?: { documentId: string | null; at: string } | null;
   /** A person's correction, stored beside the model's answer (which is never overwritten); absent until reviewed. */
   review?: ImageReview | null;
   /** The Event Grid event that produced this state. */

@@ -7,7 +7,7 @@ export {
   IMAGES_PARTITION_KEY_PATH,
 } from './createCosmosContainer';
 export { documentId } from './documentId';
-export type { BlobRef, ImageDocument, ImageReview, ImageStatus } from './imageDocument';
+export type { BlobRef, ImageDocument, ImageReview, ImageStatus, Lease } from './imageDocument';
 export { FINAL_STATUSES } from './imageDocument';
 export type { ListFilter, ListPage } from './ImageStore';
 export { ImageStore, MAX_LIST_LIMIT } from './ImageStore';
@@ -15,3 +15,5 @@ export { InvalidContinuationTokenError, isInvalidContinuationTokenError } from '
 export type { CosmosErrorLike } from './isCosmosError';
 export { cosmosStatus, isCosmosError } from './isCosmosError';
 export { toStoreError } from './toStoreError';
+export type { CacheClaim, CacheEntry, CacheKey } from './ResultCache';
+export { cacheEntryId, ResultCache } from './ResultCache';

@@ -10,8 +10,9 @@ import { loadProfiles, resolveProfile } from '../../shared/profiles';
 const registry = loadProfiles();
 
 describe('built-in profiles', () => {
-  it('ships flowers, pets, driving-scene and product-tags, each valid', () => {
-    expect(registry.names().sort()).toEqual(['driving-scene', 'flowers', 'pets', 'product-tags']);
+  it('ships flowers, pets, driving-scene, product-tags and objects, each valid', () => {
+    expect(registry.names().sort()).toEqual(['driving-scene', 'flowers', 'objects', 'pets', 'product-tags']);
+    expect(registry.get('objects')?.kind).toBe('objects');
     expect(registry.get('flowers')).toMatchObject({ kind: 'single-label', labels: ['dandelion', 'rose', 'sunflower', 'daisy'].map((name) => expect.objectContaining({ name })) });
     expect(registry.get('pets')?.kind).toBe('single-label');
     expect(registry.get('product-tags')?.kind).toBe('multi-label');

@@ -8,7 +8,7 @@ import { scaleBox } from './scaleBox';
 /**
  * CenterNet's peak picking already removes most duplicates; what is left are near-identical same-class boxes on
  * one object. Measured on the 60 BDD100K frames at score 0.3, suppressing same-class overlaps at IoU 0.5 raised car
- * precision from 0.81 to 0.83 with no loss of recall. Different classes are not suppressed against each other: a
+ * precision from 0.81 to 0.83 for 0.002 of recall. Different classes are not suppressed against each other: a
  * `bus` and a `truck` box on one vehicle are both kept, as the model scored both.
  */
 export const DEFAULT_IOU_THRESHOLD = 0.5;

@@ -36,7 +36,7 @@ export interface PipelineDeps {
   leaseMs?: number;
   log?: Logger;
   now?: () => Date;
-  /** Identifies this worker in leases; random per process by default. */
+  /** Identifies this invocation in leases; random per call by default (two deliveries in one process are two claimants). */
   owner?: string;
 }
 
@@ -49,7 +49,6 @@ export type BlobOutcome =
 
 export const DEFAULT_BUDGET_MS = 25_000;
 export const DEFAULT_LEASE_MS = 60_000;
-const WORKER = `worker-${randomUUID().slice(0, 8)}`;
 
 /** Codes after which the image itself was fine but no answer could be had: `failed`, not `rejected`. */
 const FAILED_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['model_invalid_output', 'model_bad_request', 'model_not_configured']);
@@ -76,7 +75,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
 
   const started = performance.now();
   const now = deps.now ?? ((): Date => new Date());
-  const owner = deps.owner ?? WORKER;
+  const owner = deps.owner ?? `claim-${randomUUID()}`;
   const leaseMs = deps.leaseMs ?? DEFAULT_LEASE_MS;
   const budget = AbortSignal.timeout(deps.budgetMs ?? DEFAULT_BUDGET_MS);
   const deadline = signal === undefined ? budget : AbortSignal.any([signal, budget]);

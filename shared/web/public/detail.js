@@ -149,6 +149,10 @@ function facts(doc, profile) {
   if (doc.model !== null && doc.model !== undefined) {
     add('Model', [doc.model.provider, doc.model.deployment, doc.model.reportedModel].filter((v) => typeof v === 'string' && v !== '').join(' · '));
   }
+  if (doc.cached) {
+    add('Answer', 'reused from an earlier image with identical bytes', h('span', { class: 'hint', text: ' · no model call, no tokens billed' }));
+  }
+  if (typeof doc.attempts === 'number' && doc.attempts > 1) add('Attempts', String(doc.attempts));
   const u = doc.usage;
   if (u !== undefined && u !== null) {
     add('Cost', usd(u.costUsd), h('span', { class: 'hint', text: ` · ${u.promptTokens} prompt + ${u.completionTokens} completion tokens · ${u.modelCalls} model call${u.modelCalls === 1 ? '' : 's'}` }));

@@ -6,6 +6,7 @@ const STATUS_TEXT = {
   rejected: 'rejected',
   failed: 'failed',
   processing: 'processing',
+  deleted: 'deleted',
 };
 
 export function statusText(status) {

@@ -3,7 +3,7 @@ import { ApiError, apiFetch, apiJson } from './api.js';
 import { byId, h, replace } from './dom.js';
 import { bytes, percent, resultSummary } from './format.js';
 
-const FINAL = new Set(['classified', 'needs_review', 'rejected', 'failed']);
+const FINAL = new Set(['classified', 'needs_review', 'rejected', 'failed', 'deleted']);
 const FIRST_POLL_MS = 500;
 const MAX_POLL_MS = 5000;
 
@@ -18,6 +18,7 @@ const STATE_TEXT = {
   failed: 'failed',
   refused: 'refused',
   timeout: 'still processing',
+  deleted: 'deleted',
 };
 
 /**

@@ -1,10 +1,10 @@
 /** Registers a function from the shared table with the Azure Functions runtime: trigger shape only, no logic. */
-import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { app } from '@azure/functions';
 
 import { errorToResponse } from '../../shared/http';
 import type { FunctionName, Services } from '../../shared/runtime';
-import { eventGridFunction, getServices, httpFunction } from '../../shared/runtime';
+import { eventGridFunction, getServices, httpFunction, timerFunction } from '../../shared/runtime';
 import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapters';
 
 export type HttpHandler = (req: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -35,5 +35,17 @@ export function registerEventGrid(name: FunctionName): EventGridHandler {
     context.log(`${def.name} ${event.subject}: ${result.outcome}`);
   };
   app.eventGrid(def.name, { handler });
+  return handler;
+}
+
+export type TimerHandler = (timer: Timer, context: InvocationContext) => Promise<void>;
+
+export function registerTimer(name: FunctionName): TimerHandler {
+  const def = timerFunction(name);
+  const handler: TimerHandler = async (_timer, context) => {
+    const result = await def.handler(toLogger(context), await getServices());
+    context.log(`${def.name} finished`, result);
+  };
+  app.timer(def.name, { schedule: def.schedule, handler, runOnStartup: false });
   return handler;
 }

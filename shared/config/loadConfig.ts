@@ -69,6 +69,16 @@ export interface BlobsightConfig {
   profilesDir: string | undefined;
   limits: { maxBytes: number; maxPixels: number };
   prices: Record<string, ModelPrice>;
+  reconcile: {
+    /** Container Event Grid dead-letters into (the subscription's deadLetterDestination). */
+    deadLetterContainer: string;
+    /** A blob or claim untouched this long counts as lost by Event Grid. */
+    staleAfterMs: number;
+    /** A version still failing transiently this long after its first attempt ends `failed` (Event Grid gives up after 24 h). */
+    retryHorizonMs: number;
+    /** Images processed per run at most. */
+    maxItems: number;
+  };
   timeBudget: {
     /** How long one event may take before the handler gives up and asks Event Grid to redeliver (it waits 30 s). */
     eventMs: number;
@@ -92,6 +102,10 @@ export const DEFAULTS = {
   MAX_IMAGE_BYTES: 20 * 1024 * 1024,
   MAX_IMAGE_PIXELS: 40_000_000,
   EVENT_BUDGET_MS: 25_000,
+  DEADLETTER_CONTAINER: 'deadletter',
+  RECONCILE_STALE_AFTER_MS: 15 * 60_000,
+  RETRY_HORIZON_HOURS: 24,
+  RECONCILE_MAX_ITEMS: 100,
   CLAIM_LEASE_MS: 60_000,
 } as const;
 
@@ -185,6 +199,13 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     issues.push(`CLAIM_LEASE_MS (${timeBudget.leaseMs}) must be longer than EVENT_BUDGET_MS (${timeBudget.eventMs}), or a slow worker's claim is taken over while it still works.`);
   }
 
+  const reconcile = {
+    deadLetterContainer: parse('DEADLETTER_CONTAINER', containerName, DEFAULTS.DEADLETTER_CONTAINER, 'The container Event Grid dead-letters into.'),
+    staleAfterMs: parse('RECONCILE_STALE_AFTER_MS', positiveInt, DEFAULTS.RECONCILE_STALE_AFTER_MS, 'Milliseconds, e.g. 900000 (15 min).'),
+    retryHorizonMs: parse('RETRY_HORIZON_HOURS', z.coerce.number().positive().max(24 * 30), DEFAULTS.RETRY_HORIZON_HOURS, 'Hours, e.g. 24.') * 3_600_000,
+    maxItems: parse('RECONCILE_MAX_ITEMS', positiveInt.max(10_000), DEFAULTS.RECONCILE_MAX_ITEMS, 'A whole number, e.g. 100.'),
+  };
+
   let prices: Record<string, ModelPrice> = { ...DEFAULT_PRICES };
   const rawPrices = read(env, 'MODEL_PRICES');
   if (rawPrices !== undefined) {
@@ -212,6 +233,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     profilesDir: read(env, 'PROFILES_DIR'),
     limits,
     prices,
+    reconcile,
     timeBudget,
   };
   if (issues.length > 0) throw new ConfigError(issues);

@@ -37,7 +37,7 @@ export async function claimImage(store: ImageStore, fresh: ImageDocument, event:
     const lease: Lease = { owner, expiresAt: new Date(t.getTime() + leaseMs).toISOString() };
     let written: ImageDocument | 'conflict';
     if (existing === undefined) {
-      written = await store.create({ ...fresh, status: 'processing', lease, attempts: 1, lastError: null, updatedAt: t.toISOString() });
+      written = await store.create({ ...fresh, status: 'processing', lease, attempts: 1, firstAttemptAt: t.toISOString(), lastError: null, updatedAt: t.toISOString() });
     } else {
       const sameVersion = event.eTag !== null && existing.blob.eTag === event.eTag;
       if (sameVersion && FINAL_STATUSES.includes(existing.status)) return { kind: 'duplicate', doc: existing };
@@ -49,6 +49,7 @@ export async function claimImage(store: ImageStore, fresh: ImageDocument, event:
         status: 'processing',
         lease,
         attempts: sameVersion ? (existing.attempts ?? 0) + 1 : 1,
+        firstAttemptAt: sameVersion ? (existing.firstAttemptAt ?? t.toISOString()) : t.toISOString(),
         lastError: sameVersion ? (existing.lastError ?? null) : null,
         createdAt: existing.createdAt,
         updatedAt: t.toISOString(),

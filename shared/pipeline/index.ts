@@ -3,3 +3,5 @@ export { classifyBytes } from './classifyBytes';
 export { decideStatus, flattenLabels } from './decideStatus';
 export type { BlobOutcome, PipelineDeps } from './processBlobCreated';
 export { processBlobCreated } from './processBlobCreated';
+export type { ReconcileOptions, ReconcileReport } from './reconcile';
+export { reconcile } from './reconcile';

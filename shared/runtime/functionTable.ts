@@ -16,7 +16,7 @@ import {
 } from '../http';
 import type { Logger } from '../logging';
 import type { BlobOutcome } from '../pipeline';
-import { processBlobCreated } from '../pipeline';
+import { processBlobCreated, reconcile } from '../pipeline';
 import type { Services } from './createServices';
 import { pipelineDeps } from './createServices';
 
@@ -40,7 +40,15 @@ export interface EventGridFunctionDefinition {
   handler(event: unknown, log: Logger, services: Services): Promise<BlobOutcome>;
 }
 
-export type FunctionDefinition = HttpFunctionDefinition | EventGridFunctionDefinition;
+export interface TimerFunctionDefinition {
+  name: string;
+  trigger: 'timer';
+  /** NCRONTAB with seconds, as Azure Functions takes it. */
+  schedule: string;
+  handler(log: Logger, services: Services): Promise<unknown>;
+}
+
+export type FunctionDefinition = HttpFunctionDefinition | EventGridFunctionDefinition | TimerFunctionDefinition;
 
 export const FUNCTIONS = [
   {
@@ -48,6 +56,20 @@ export const FUNCTIONS = [
     name: 'classifyBlob',
     trigger: 'eventGrid',
     handler: (event, log, s) => processBlobCreated(event, pipelineDeps(s, log)),
+  },
+  {
+    // Safety net for what Event Grid dropped or dead-lettered, and for claims whose worker died.
+    name: 'reconcile',
+    trigger: 'timer',
+    schedule: '0 */5 * * * *',
+    handler: (log, s) =>
+      reconcile(pipelineDeps(s, log), {
+        deadLetter: s.blobService.getContainerClient(s.config.reconcile.deadLetterContainer),
+        staleAfterMs: s.config.reconcile.staleAfterMs,
+        retryHorizonMs: s.config.reconcile.retryHorizonMs,
+        maxItems: s.config.reconcile.maxItems,
+        maxScan: 5000,
+      }),
   },
   {
     name: 'classify',
@@ -129,6 +151,12 @@ export type FunctionName = (typeof FUNCTIONS)[number]['name'];
 export function httpFunction(name: FunctionName): HttpFunctionDefinition {
   const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
   if (f?.trigger !== 'http') throw new Error(`${name} is not an HTTP function`);
+  return f;
+}
+
+export function timerFunction(name: FunctionName): TimerFunctionDefinition {
+  const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
+  if (f?.trigger !== 'timer') throw new Error(`${name} is not a timer function`);
   return f;
 }
 

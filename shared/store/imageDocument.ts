@@ -60,6 +60,8 @@ export interface ImageDocument {
   lease?: Lease | null;
   /** Processing attempts for the current blob version (claims taken). */
   attempts?: number;
+  /** When the current blob version was first claimed: the retry horizon counts from here. */
+  firstAttemptAt?: string;
   /** The last transient fault, kept while `processing` so the reconcile sweep can finalise with it. */
   lastError?: { code: string; message: string; at: string } | null;
   /** When the answer was reused from an earlier image with identical bytes (no model call, no tokens billed). */

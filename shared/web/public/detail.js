@@ -172,7 +172,7 @@ function facts(doc, profile) {
 function figure(doc) {
   const fig = h('figure', { class: 'preview' });
   if (!doc.image) {
-    fig.append(h('div', { class: 'preview-placeholder' }, h('span', { class: 'thumb-icon', 'aria-hidden': 'true', text: '∅' }), h('span', { text: doc.error?.message ?? 'No image to show.' })));
+    fig.append(h('div', { class: 'preview-placeholder' }, h('span', { class: 'thumb-icon', 'aria-hidden': 'true', text: '∅' }), h('span', { text: doc.error?.message ?? (doc.status === 'processing' ? 'Still being classified; the preview appears when it is done.' : 'No image to show.') })));
     return fig;
   }
   const frame = h('div', { class: 'preview-frame loading' });

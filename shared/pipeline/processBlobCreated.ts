@@ -4,8 +4,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 
 import { downloadBlob } from '../blob';
-import type { ErrorCode } from '../errors';
-import { isPermanentError, isTransientError, PermanentError, TransientError } from '../errors';
+import type { ErrorCode , PermanentError} from '../errors';
+import { isPermanentError, isTransientError, TransientError } from '../errors';
 import type { BlobEvent } from '../events';
 import { BLOB_CREATED, BLOB_DELETED, COMPLETED_WRITE_APIS, parseBlobEvent } from '../events';
 import type { Logger } from '../logging';

@@ -83,7 +83,7 @@ export class ImageStore {
     const { _etag: _ignored, ...body } = doc;
     let resource: ImageDocument | undefined;
     try {
-      ({ resource } = await this.#container.items.create<ImageDocument>(body as ImageDocument));
+      ({ resource } = await this.#container.items.create<ImageDocument>(body));
     } catch (e) {
       if (isCosmosError(e, StatusCodes.Conflict)) return 'conflict';
       throw toStoreError(e, `create image document ${doc.id}`);

@@ -61,10 +61,16 @@ export function initDetail(options) {
 
   const show = (doc, notice) => {
     title.textContent = displayName(doc);
-    replace(body, detailView(doc, { onSaved: (updated, message) => {
+    const onSaved = (updated, message) => {
       options.onReviewed(updated);
       if (openId === updated.id) show(updated, message);
-    } }, notice));
+    };
+    replace(body, detailView(doc, { onSaved }, notice));
+    if (notice !== undefined) {
+      // The view was rebuilt under the person's feet: keep their place (the save button) and show them the outcome.
+      body.querySelector('.review-form button[type="submit"]')?.focus({ preventScroll: true });
+      body.querySelector('.saved-notice')?.scrollIntoView({ block: 'nearest' });
+    }
   };
 
   return {
@@ -105,7 +111,7 @@ function detailView(doc, handlers, notice) {
           h(
             'p',
             { class: 'hint review-meta' },
-            `by ${doc.review.reviewer ?? 'someone'} · ${dateTime(doc.review.reviewedAt)}`,
+            `${doc.review.reviewer ? `by ${doc.review.reviewer} · ` : ''}${dateTime(doc.review.reviewedAt)}`,
           ),
           doc.review.note ? h('blockquote', { class: 'review-note', text: doc.review.note }) : null,
         )

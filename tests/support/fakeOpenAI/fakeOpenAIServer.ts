@@ -70,6 +70,8 @@ export interface FakeOpenAI {
   /** Consumed one per chat request that gets past routing, auth, api-version and deployment checks; then normal answers. */
   enqueue(...faults: Fault[]): void;
   readonly pendingFaults: number;
+  /** Decides a fault per chat request when none is queued (chaos runs: faults at random rates); undefined = answer normally. */
+  setFaultPlan(plan: ((requestIndex: number) => Fault | undefined) | undefined): void;
   readonly requests: RecordedRequest[];
   /** Clears queued faults, recorded requests and the answer rule. */
   reset(): void;
@@ -89,6 +91,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
+  let plan: ((requestIndex: number) => Fault | undefined) | undefined;
+  let chatIndex = 0;
   const sleepers = new Set<() => void>();
   let rule: AnswerRule = defaultRule;
   let closing = false;
@@ -131,7 +135,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
       if (raw.tooLarge) throw azureGatewayError(413, 'RequestEntityTooLarge', 'The request body is too large.');
 
-      const fault = faults.shift();
+      const fault = faults.shift() ?? plan?.(chatIndex++);
       if (fault?.kind === 'throttle') throw throttled(fault, route, url.searchParams.get('api-version') ?? '');
       if (fault?.kind === 'server-error') throw serverError(fault.status ?? 500, route);
       if (fault?.kind === 'hang') {
@@ -288,9 +292,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     get pendingFaults(): number {
       return faults.length;
     },
+    setFaultPlan(next): void {
+      plan = next;
+      chatIndex = 0;
+    },
     requests,
     reset(): void {
       faults.length = 0;
+      plan = undefined;
       requests.length = 0;
       rule = defaultRule;
     },

@@ -1,0 +1,198 @@
+// The blobsight function app on the Flex Consumption plan (FC1): Node 20, the user-assigned identity, and app settings
+// that are endpoints and names only (no secrets), matching what shared/config/loadConfig.ts reads.
+
+@description('Name of the function app.')
+param name string
+
+@description('Name of the Flex Consumption plan.')
+param planName string
+
+@description('Region of the plan and the app.')
+param location string
+
+@description('Tags; the app also gets azd-service-name so azd deploy finds it.')
+param tags object
+
+@description('User-assigned identity the app runs as.')
+param identityName string
+
+@description('Storage account for the Functions host, the app package and the images.')
+param storageAccountName string
+
+@description('Blob container Flex Consumption deploys the app package to.')
+param deploymentContainerName string
+
+@description('Application Insights component that receives the app\'s telemetry.')
+param applicationInsightsName string
+
+@description('Memory of each instance, MB.')
+param instanceMemoryMB int
+
+@description('Most instances the app scales out to.')
+param maximumInstanceCount int
+
+@description('IMAGES_CONTAINER.')
+param imagesContainerName string
+
+@description('DEADLETTER_CONTAINER: where Event Grid dead-letters and the reconcile timer looks.')
+param deadLetterContainerName string
+
+@description('COSMOS_ENDPOINT.')
+param cosmosEndpoint string
+
+@description('COSMOS_DATABASE.')
+param cosmosDatabaseName string
+
+@description('COSMOS_CONTAINER.')
+param cosmosContainerName string
+
+@description('AZURE_OPENAI_ENDPOINT.')
+param openAiEndpoint string
+
+@description('AZURE_OPENAI_DEPLOYMENT.')
+param openAiDeploymentName string
+
+@description('OPENAI_API_VERSION.')
+param openAiApiVersion string
+
+@description('DEFAULT_PROFILE.')
+param defaultProfile string
+
+@description('MAX_IMAGE_BYTES.')
+param maxImageBytes int
+
+@description('MAX_IMAGE_PIXELS.')
+param maxImagePixels int
+
+@description('MODEL_TIMEOUT_MS.')
+param modelTimeoutMs int
+
+@description('MODEL_MAX_RETRIES.')
+param modelMaxRetries int
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: identityName
+}
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
+  name: applicationInsightsName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: planName
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    name: 'FC1'
+    tier: 'FlexConsumption'
+  }
+  properties: {
+    reserved: true
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, {
+    'azd-service-name': 'api'
+  })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        instanceMemoryMB: instanceMemoryMB
+        maximumInstanceCount: maximumInstanceCount
+      }
+      runtime: {
+        name: 'node'
+        version: '20'
+      }
+    }
+  }
+}
+
+// Flex Consumption sets the runtime in functionAppConfig: FUNCTIONS_WORKER_RUNTIME and FUNCTIONS_EXTENSION_VERSION
+// are not allowed here. Everything below is an endpoint, a name or a number; identities carry the authority.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: {
+    // Functions host storage (and, through IMAGES_STORAGE_CONNECTION, the app's blob client) with the app identity.
+    // Blob: keys, the timer's schedule and locks, the app package. Table: the host's diagnostic events. No queue: no
+    // trigger here uses one (HTTP and Event Grid are pushed, the timer uses blob leases), so no setting and no role.
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: identity.properties.clientId
+    AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+    AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+    // DefaultAzureCredential (Cosmos DB, Azure OpenAI) picks the user-assigned identity by its client id.
+    AZURE_CLIENT_ID: identity.properties.clientId
+    IMAGES_STORAGE_CONNECTION: 'AzureWebJobsStorage'
+    IMAGES_CONTAINER: imagesContainerName
+    DEADLETTER_CONTAINER: deadLetterContainerName
+    COSMOS_ENDPOINT: cosmosEndpoint
+    COSMOS_DATABASE: cosmosDatabaseName
+    COSMOS_CONTAINER: cosmosContainerName
+    // The template creates the database and container; data-plane RBAC could not.
+    COSMOS_CREATE_IF_MISSING: 'false'
+    MODEL_PROVIDER: 'azure-openai'
+    AZURE_OPENAI_ENDPOINT: openAiEndpoint
+    AZURE_OPENAI_DEPLOYMENT: openAiDeploymentName
+    OPENAI_API_VERSION: openAiApiVersion
+    DEFAULT_PROFILE: defaultProfile
+    MAX_IMAGE_BYTES: string(maxImageBytes)
+    MAX_IMAGE_PIXELS: string(maxImagePixels)
+    MODEL_TIMEOUT_MS: string(modelTimeoutMs)
+    MODEL_MAX_RETRIES: string(modelMaxRetries)
+    // The connection string names the component (its instrumentation key is an id, not a credential); with local
+    // auth off, ingestion also needs the Entra token the authentication string asks for.
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  }
+}
+
+// Basic (username/password) publishing would be a secret; azd deploys to Flex Consumption with an Entra ID token.
+resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: {
+    allow: false
+  }
+}
+
+resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-04-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: {
+    allow: false
+  }
+}
+
+output name string = functionApp.name
+output uri string = 'https://${functionApp.properties.defaultHostName}'

@@ -1,0 +1,292 @@
+// Everything `azd up` provisions for blobsight, in one resource group. Keyless by construction: no account keys,
+// no connection strings with secrets; every caller authenticates with Entra ID and holds only the roles in app/rbac.bicep.
+// Plain resource declarations with explicit API versions (no registry modules), so the templates read and check offline.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; seeds the resource token and names the resource group.')
+param environmentName string
+
+@minLength(1)
+@description('Region for everything except Azure OpenAI. It must offer the Flex Consumption plan.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Region of the Azure OpenAI account; empty means the same as location. It must offer GPT-4o with the chosen SKU.')
+param openAiLocation string = ''
+
+@description('Object id of the deploying user or service principal. When set, it gets the app\'s data roles so blobsight runs locally against these resources with az login. Empty: no roles for people.')
+param principalId string = ''
+
+@description('Kind of principal principalId names.')
+@allowed([
+  'User'
+  'ServicePrincipal'
+])
+param principalType string = 'User'
+
+// Function app (Flex Consumption)
+
+@description('Memory of each Flex Consumption instance, MB. 2048 leaves room for sharp on large images.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances the app scales out to. Bounds cost and the load a burst puts on the GPT-4o quota.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+// Azure OpenAI
+
+@description('Name of the GPT-4o deployment the classifier calls (AZURE_OPENAI_DEPLOYMENT).')
+param gpt4oDeploymentName string = 'gpt-4o'
+
+@description('GPT-4o model version; pinned so results stay comparable until the version is retired.')
+param gpt4oModelVersion string = '2024-11-20'
+
+@description('Deployment type of GPT-4o. GlobalStandard is pay-per-token and has the widest regional availability.')
+@allowed([
+  'GlobalStandard'
+  'DataZoneStandard'
+  'Standard'
+])
+param gpt4oSkuName string = 'GlobalStandard'
+
+@description('GPT-4o capacity in units of 1,000 tokens per minute; must fit your subscription\'s quota in openAiLocation.')
+@minValue(1)
+param gpt4oCapacity int = 30
+
+@description('Also create a Global-Batch GPT-4o deployment (half price, answers within 24 h) for bulk re-labelling.')
+param deployBatch bool = false
+
+@description('Name of the optional Global-Batch deployment.')
+param batchDeploymentName string = 'gpt-4o-batch'
+
+@description('Capacity of the optional Global-Batch deployment, in units of 1,000 enqueued tokens.')
+@minValue(1)
+param batchCapacity int = 50
+
+// Cosmos DB
+
+@description('serverless: pay per request unit, nothing at rest. provisioned: autoscale throughput up to cosmosMaxThroughput.')
+@allowed([
+  'serverless'
+  'provisioned'
+])
+param cosmosCapacityMode string = 'serverless'
+
+@description('Autoscale maximum RU/s of the images container when cosmosCapacityMode is provisioned (it scales down to a tenth).')
+@minValue(1000)
+param cosmosMaxThroughput int = 1000
+
+// What the app reads; the defaults are shared/config DEFAULTS (a unit test keeps them equal).
+
+@description('Blob container that receives the images to classify (IMAGES_CONTAINER).')
+param imagesContainerName string = 'images'
+
+@description('Blob container where Event Grid dead-letters events it could not deliver (DEADLETTER_CONTAINER).')
+param deadLetterContainerName string = 'deadletter'
+
+@description('Cosmos DB database (COSMOS_DATABASE).')
+param cosmosDatabaseName string = 'blobsight'
+
+@description('Cosmos DB container holding one document per image (COSMOS_CONTAINER).')
+param cosmosContainerName string = 'images'
+
+@description('Azure OpenAI data-plane API version (OPENAI_API_VERSION).')
+param openAiApiVersion string = '2024-10-21'
+
+@description('Profile for blobs whose path and metadata name none (DEFAULT_PROFILE).')
+param defaultProfile string = 'product-tags'
+
+@description('Largest image accepted, bytes (MAX_IMAGE_BYTES).')
+param maxImageBytes int = 20971520
+
+@description('Largest image accepted, width x height (MAX_IMAGE_PIXELS).')
+param maxImagePixels int = 40000000
+
+@description('Timeout of one model request, ms (MODEL_TIMEOUT_MS).')
+param modelTimeoutMs int = 20000
+
+@description('Retries the OpenAI client makes on 429/5xx (MODEL_MAX_RETRIES).')
+param modelMaxRetries int = 2
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = '${abbrs.webSitesFunctions}${resourceToken}'
+// Flex Consumption reads the app package from this container (a valid container name: at most 63 characters).
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+// One subscription per function, updated in place when IMAGES_CONTAINER changes.
+var eventSubscriptionName = '${abbrs.eventGridEventSubscriptions}classify-blob'
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+// The app's one identity; every data-plane role is granted to it in app/rbac.bicep.
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// Images, dead-lettered events and the app package, in one account with shared keys off.
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    containerNames: [
+      imagesContainerName
+      deadLetterContainerName
+      deploymentContainerName
+    ]
+  }
+}
+
+// Logs and telemetry with local auth off; the app publishes with its identity.
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    appInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+// The GPT-4o deployment the classifier calls with Entra ID tokens.
+module openAi 'app/openai.bicep' = {
+  name: 'openai'
+  scope: rg
+  params: {
+    name: '${abbrs.cognitiveServicesAccounts}${resourceToken}'
+    location: empty(openAiLocation) ? location : openAiLocation
+    tags: tags
+    deploymentName: gpt4oDeploymentName
+    modelVersion: gpt4oModelVersion
+    skuName: gpt4oSkuName
+    capacity: gpt4oCapacity
+    deployBatch: deployBatch
+    batchDeploymentName: batchDeploymentName
+    batchCapacity: batchCapacity
+  }
+}
+
+// One document per image, reached with data-plane RBAC only.
+module cosmos 'app/cosmos.bicep' = {
+  name: 'cosmos'
+  scope: rg
+  params: {
+    name: '${abbrs.documentDBDatabaseAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    databaseName: cosmosDatabaseName
+    containerName: cosmosContainerName
+    capacityMode: cosmosCapacityMode
+    maxThroughput: cosmosMaxThroughput
+  }
+}
+
+// Publishes the storage account's blob events; the subscription to classifyBlob is added after deploy (postdeploy hook).
+module eventGrid 'app/eventgrid.bicep' = {
+  name: 'eventgrid'
+  scope: rg
+  params: {
+    name: '${abbrs.eventGridSystemTopics}${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+  }
+}
+
+// The function app on Flex Consumption with identity-based settings only.
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityName: identity.outputs.name
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.appInsightsName
+    instanceMemoryMB: instanceMemoryMB
+    maximumInstanceCount: maximumInstanceCount
+    imagesContainerName: imagesContainerName
+    deadLetterContainerName: deadLetterContainerName
+    cosmosEndpoint: cosmos.outputs.endpoint
+    cosmosDatabaseName: cosmosDatabaseName
+    cosmosContainerName: cosmosContainerName
+    openAiEndpoint: openAi.outputs.endpoint
+    openAiDeploymentName: gpt4oDeploymentName
+    openAiApiVersion: openAiApiVersion
+    defaultProfile: defaultProfile
+    maxImageBytes: maxImageBytes
+    maxImagePixels: maxImagePixels
+    modelTimeoutMs: modelTimeoutMs
+    modelMaxRetries: modelMaxRetries
+  }
+}
+
+// Every role assignment, each at the narrowest scope that works.
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    imagesContainerName: imagesContainerName
+    deadLetterContainerName: deadLetterContainerName
+    cosmosAccountName: cosmos.outputs.name
+    cosmosDatabaseName: cosmosDatabaseName
+    openAiAccountName: openAi.outputs.name
+    appInsightsName: monitoring.outputs.appInsightsName
+    appPrincipalId: identity.outputs.principalId
+    systemTopicPrincipalId: eventGrid.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_APP_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output AZURE_STORAGE_BLOB_ENDPOINT string = storage.outputs.blobEndpoint
+output IMAGES_CONTAINER string = imagesContainerName
+output DEADLETTER_CONTAINER string = deadLetterContainerName
+output EVENTGRID_SYSTEM_TOPIC_NAME string = eventGrid.outputs.name
+output EVENTGRID_SUBSCRIPTION_NAME string = eventSubscriptionName
+output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
+output COSMOS_DATABASE string = cosmosDatabaseName
+output COSMOS_CONTAINER string = cosmosContainerName
+output AZURE_OPENAI_ENDPOINT string = openAi.outputs.endpoint
+output AZURE_OPENAI_DEPLOYMENT string = gpt4oDeploymentName
+output AZURE_OPENAI_BATCH_DEPLOYMENT string = openAi.outputs.batchDeploymentName
+output OPENAI_API_VERSION string = openAiApiVersion
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName

@@ -24,6 +24,17 @@ export default defineConfig({
         },
       },
       {
+        // `npm run bench`: figures for people (percentiles, ratios), never asserted; not part of `npm test`.
+        test: {
+          name: 'bench',
+          include: ['tests/bench/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/support/globalSetup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // Whole-stack tests: the local stack (npm start's pieces) and a real browser.
         test: {
           name: 'e2e',

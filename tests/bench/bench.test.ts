@@ -3,6 +3,7 @@
  * Nothing here asserts a time: figures depend on the machine; the report is for people.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 
 import { afterAll, describe, it } from 'vitest';
@@ -16,7 +17,7 @@ import { startTestApp } from '../support/testApp';
 
 const DATA = join(__dirname, '..', '..', '..', 'shared', 'data');
 const OUT = join(__dirname, '..', 'output');
-const report: Record<string, unknown> = { machine: { node: process.version, cpus: (await import('node:os')).cpus().length } };
+const report: Record<string, unknown> = { machine: { node: process.version, cpus: cpus().length } };
 
 function pct(values: number[], p: number): number {
   const s = [...values].sort((a, b) => a - b);

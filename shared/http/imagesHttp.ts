@@ -31,7 +31,7 @@ export async function getImageHttp(_req: Request, ctx: HttpContext, deps: Images
 const confidence = z.coerce.number().min(0).max(1);
 const listQuery = z
   .object({
-    status: z.enum(['classified', 'needs_review', 'rejected', 'failed', 'processing']).optional(),
+    status: z.enum(['classified', 'needs_review', 'rejected', 'failed', 'processing', 'deleted']).optional(),
     label: z.string().trim().min(1).max(200).optional(),
     profile: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'a profile name').optional(),
     minConfidence: confidence.optional(),

@@ -120,7 +120,7 @@ function describeProfile() {
   const name = profileSelect.value;
   const unserved = option?.dataset.unserved === 'true';
   const parts = [profileByName(name)?.description ?? ''];
-  if (unserved) parts.push('The configured model cannot serve this kind of profile: uploads with it will fail.');
+  if (unserved) parts.push('The configured model cannot serve this kind of profile: uploads with it will not be classified.');
   profileHint.className = unserved ? 'hint warning-text' : 'hint';
   profileHint.textContent = parts.filter((t) => t !== '').join(' ');
 }

@@ -17,12 +17,14 @@ export function statusText(status) {
 export function percent(confidence) {
   if (typeof confidence !== 'number' || !Number.isFinite(confidence)) return '—';
   const p = confidence * 100;
-  return `${p >= 99.5 || p < 0.5 ? p.toFixed(0) : p >= 10 ? p.toFixed(0) : p.toFixed(1)} %`;
+  // One decimal only where it matters (5.3 %); 97 % and 0 % need none.
+  return `${p >= 10 || p < 0.5 ? p.toFixed(0) : p.toFixed(1)} %`;
 }
 
 export function usd(value) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return 'not priced';
   if (value === 0) return '$0';
+  if (value < 0.000001) return '< $0.000001';
   return value < 0.01 ? `$${value.toFixed(6).replace(/0+$/, '')}` : `$${value.toFixed(4)}`;
 }
 

@@ -53,9 +53,11 @@ export function initUploads(options) {
     while (active < options.concurrency && queue.length > 0) {
       const job = queue.shift();
       active++;
-      job.run().finally(() => {
+      // The slot is held while the bytes travel; waiting for the result does not hold up the next upload.
+      job.upload().then((uploaded) => {
         active--;
         pump();
+        if (uploaded !== null) void job.follow(uploaded);
       });
     }
   };
@@ -116,17 +118,21 @@ function createJob(file, profile, options, announce) {
     replace(actions, h('button', { type: 'button', class: 'link-button', text: 'Details', 'aria-label': `Details of ${file.name}`, onclick: (e) => options.openDetail(id, e.currentTarget) }));
   };
 
-  const run = async () => {
+  /** Resolves with the API's 201 body, or null when the upload was refused or failed (the item says why). */
+  const sendFile = async () => {
     set('uploading');
-    let uploaded;
     try {
-      uploaded = await upload(file, profile);
+      const uploaded = await upload(file, profile);
+      set('waiting', typeof uploaded.profile === 'string' ? `profile ${uploaded.profile}` : '');
+      return uploaded;
     } catch (e) {
       const refused = e instanceof ApiError && e.status >= 400 && e.status < 500;
       set(refused ? 'refused' : 'failed', e instanceof Error ? e.message : String(e), { announceIt: true });
-      return;
+      return null;
     }
-    set('waiting', uploaded.profile === null ? '' : `profile ${uploaded.profile}`);
+  };
+
+  const follow = async (uploaded) => {
     let doc;
     try {
       doc = await waitForResult(uploaded.id, options.pollTimeoutMs);
@@ -144,7 +150,7 @@ function createJob(file, profile, options, announce) {
     options.onFinished(doc);
   };
 
-  return { item, run };
+  return { item, upload: sendFile, follow };
 }
 
 async function upload(file, profile) {
@@ -162,6 +168,7 @@ async function upload(file, profile) {
     const detail = typeof body?.detail === 'string' ? body.detail : `The API answered ${res.status}.`;
     throw new ApiError(res.status, body?.code ?? `http_${res.status}`, detail);
   }
+  if (typeof body?.id !== 'string') throw new ApiError(res.status, 'bad_response', 'The API took the file but did not say which image it became.');
   return body;
 }
 

@@ -35,6 +35,17 @@ export default defineConfig({
         },
       },
       {
+        // Fault injection (`npm run chaos` for N = 2,000; a small N inside `npm test`).
+        test: {
+          name: 'chaos',
+          include: ['tests/chaos/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/support/globalSetup.ts'],
+          testTimeout: 1_800_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // Whole-stack tests: the local stack (npm start's pieces) and a real browser.
         test: {
           name: 'e2e',

@@ -1,0 +1,256 @@
+/**
+ * Fault-injection run (`npm run chaos`: N = CHAOS_N, default 2,000; a small N inside `npm test`). Uploads go to Azurite,
+ * the Event Grid stand-in delivers them through a proxy that duplicates 10 % (half of those concurrently) to a worker
+ * process that is killed (-9) and restarted once mid-run; the fake Azure OpenAI answers 5 % 429, 2 % 5xx and 1 % never
+ * (timeouts); 3 % of uploads are hostile and 5 % repeat earlier bytes under a new name. Afterwards the reconcile sweep
+ * runs, and the figures are printed and written to tests/output/chaos.json. Loopback only; bounded in count and time.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+import { afterAll, beforeAll, expect, inject, it } from 'vitest';
+
+import { EventGridStandIn } from '../../scripts/dev/EventGridStandIn';
+import { loadConfig } from '../../shared/config';
+import { reconcile } from '../../shared/pipeline';
+import type { Services } from '../../shared/runtime';
+import { createServices, pipelineDeps } from '../../shared/runtime';
+import type { ImageDocument } from '../../shared/store';
+import { createCosmosContainer, documentId, FINAL_STATUSES } from '../../shared/store';
+import { uniqueName } from '../support/emulators';
+import type { FakeOpenAI, Fault } from '../support/fakeOpenAI';
+import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
+import { emptyBytes, jpeg, pngBomb, randomBytes, svg, textAsJpg, truncatedJpeg } from '../support/imageFixtures';
+import type { DuplicatingProxy } from './duplicatingProxy';
+import { startDuplicatingProxy } from './duplicatingProxy';
+
+const N = Number(process.env['CHAOS_N'] ?? 120);
+const ROOT = join(__dirname, '..', '..');
+const DEADLINE_MS = Math.max(120_000, N * 400);
+
+/** Deterministic randomness, so a failing run can be repeated (CHAOS_SEED). */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const SEED = Number(process.env['CHAOS_SEED'] ?? 20261123);
+const random = mulberry32(SEED);
+
+let fake: FakeOpenAI;
+let services: Services;
+let env: Record<string, string>;
+let proxy: DuplicatingProxy;
+let standIn: EventGridStandIn | undefined;
+let worker: ChildProcess | undefined;
+const workerPeakKb: number[] = [];
+
+function startWorker(): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'worker.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker did not start in 30 s: ${stderr}`)), 30_000);
+    proc.stdout?.on('data', (d: Buffer) => {
+      const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
+      if (line === undefined) return;
+      clearTimeout(timer);
+      resolve({ proc, url: (JSON.parse(line) as { url: string }).url });
+    });
+    proc.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`worker exited (${code}) before it was ready: ${stderr}`));
+    });
+  });
+}
+
+/** Peak resident memory of a live process (Linux VmHWM), kB. */
+function vmHwmKb(pid: number | undefined): number {
+  try {
+    return Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+beforeAll(async () => {
+  // The worker runs the compiled app, as `func start` and `npm start` do.
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  fake = await startFakeOpenAI();
+  fake.setAnswer(({ schema }) => ({ answer: answerFromSchema(schema, { label: 'cat' }) }));
+  const faultRandom = mulberry32(SEED + 1);
+  fake.setFaultPlan((): Fault | undefined => {
+    const r = faultRandom();
+    if (r < 0.05) return { kind: 'throttle', retryAfterMs: 200 };
+    if (r < 0.07) return { kind: 'server-error', status: r < 0.06 ? 500 : 503 };
+    if (r < 0.08) return { kind: 'hang' };
+    return undefined;
+  });
+  env = {
+    AzureWebJobsStorage: inject('blobConnectionString'),
+    IMAGES_CONTAINER: uniqueName('chaos'),
+    COSMOS_ENDPOINT: inject('cosmosEndpoint'),
+    COSMOS_KEY: inject('cosmosKey'),
+    COSMOS_DATABASE: uniqueName('chaos'),
+    AZURE_OPENAI_ENDPOINT: fake.url,
+    AZURE_OPENAI_DEPLOYMENT: fake.deployment,
+    AZURE_OPENAI_API_KEY: fake.apiKey,
+    MODEL_MAX_RETRIES: '2',
+    MODEL_TIMEOUT_MS: '1500',
+    EVENT_BUDGET_MS: '4000',
+    CLAIM_LEASE_MS: '6000',
+  };
+  services = await createServices(loadConfig(env));
+  await services.images.createIfNotExists();
+});
+
+afterAll(async () => {
+  await standIn?.stop();
+  worker?.kill('SIGKILL');
+  await proxy?.close();
+  await fake?.close();
+  await services?.images.deleteIfExists();
+  await services?.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`).deleteIfExists();
+  const c = await createCosmosContainer({ ...services.config.cosmos, createIfMissing: false }).catch(() => undefined);
+  await c?.database.delete().catch(() => undefined);
+});
+
+it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile input and a worker kill lose nothing and pay once`, async () => {
+  const t0 = performance.now();
+  // The corpus: unique photos, 5 % repeats of earlier bytes, 3 % hostile.
+  const hostileMakers = [textAsJpg, truncatedJpeg, () => pngBomb(), emptyBytes, svg, () => randomBytes(2048, 7)];
+  const corpus: Array<{ name: string; bytes: Buffer; kind: 'unique' | 'repeat' | 'hostile' }> = [];
+  for (let i = 0; i < N; i++) {
+    const r = random();
+    const name = `pets/chaos/${String(i).padStart(5, '0')}.jpg`;
+    const uniques = corpus.filter((c) => c.kind === 'unique');
+    if (r < 0.03) corpus.push({ name, bytes: await (hostileMakers[i % hostileMakers.length] as () => Promise<Buffer>)(), kind: 'hostile' });
+    else if (r < 0.08 && uniques.length > 0) corpus.push({ name, bytes: (uniques[Math.floor(random() * uniques.length)] as { bytes: Buffer }).bytes, kind: 'repeat' });
+    else corpus.push({ name, bytes: await jpeg(200 + (i % 97), 150 + (i % 53), { colour: `#${((i + 1) * 2654435761 >>> 0).toString(16).padStart(8, '0').slice(-6)}` }), kind: 'unique' });
+  }
+
+  let w = await startWorker();
+  worker = w.proc;
+  proxy = await startDuplicatingProxy(w.url, 0.1, mulberry32(SEED + 2));
+  standIn = new EventGridStandIn({
+    images: services.images,
+    deadLetter: services.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`),
+    endpoint: `${proxy.url}/runtime/webhooks/EventGrid?functionName=classifyBlob`,
+    pollMs: 200,
+    retryScale: 0.01,
+    concurrency: 8,
+    maxQueue: N + 100,
+  });
+  await standIn.start();
+  const memTimer = setInterval(() => workerPeakKb.push(vmHwmKb(worker?.pid)), 500);
+
+  // Upload with bounded concurrency; kill the worker (-9) at 40 % and restart it.
+  let uploaded = 0;
+  let killed = false;
+  const progress = setInterval(() => console.log(`[chaos] uploaded ${uploaded}/${N}, stand-in ${JSON.stringify(standIn?.stats)}, proxy ${JSON.stringify(proxy.stats)}`), 5000);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      while (next < corpus.length) {
+        const item = corpus[next++] as (typeof corpus)[number];
+        await services.images.getBlockBlobClient(item.name).uploadData(item.bytes, { blobHTTPHeaders: { blobContentType: 'image/jpeg' } });
+        uploaded++;
+        if (!killed && uploaded >= N * 0.4) {
+          killed = true;
+          workerPeakKb.push(vmHwmKb(worker?.pid));
+          worker?.kill('SIGKILL');
+          console.log(`[chaos] killed the worker (pid ${worker?.pid}) after ${uploaded} uploads`);
+          await new Promise((r) => setTimeout(r, 1000));
+          w = await startWorker();
+          worker = w.proc;
+          proxy.target = w.url;
+          console.log(`[chaos] restarted the worker (pid ${worker.pid})`);
+        }
+      }
+    }),
+  );
+
+  // Wait until every upload has a final document (or the deadline), reading only the ones still pending.
+  const pending = new Map(corpus.map((c) => [documentId(services.images.containerName, c.name), c]));
+  const finals = new Map<string, ImageDocument>();
+  const until = performance.now() + DEADLINE_MS;
+  const sweep = async (): Promise<void> => {
+    const ids = [...pending.keys()];
+    for (let i = 0; i < ids.length; i += 32) {
+      await Promise.all(
+        ids.slice(i, i + 32).map(async (id) => {
+          const d = await services.store.get(id);
+          if (d !== undefined && FINAL_STATUSES.includes(d.status)) {
+            finals.set(id, d);
+            pending.delete(id);
+          }
+        }),
+      );
+    }
+  };
+  while (pending.size > 0 && performance.now() < until) {
+    await sweep();
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, 1000));
+  }
+  clearInterval(progress);
+
+  // The safety net: whatever Event Grid (the stand-in) could not finish, reconcile does.
+  const reconciled = { runs: 0, processed: 0 };
+  for (let pass = 0; pass < 5 && pending.size > 0; pass++) {
+    const r = await reconcile(pipelineDeps(services), { deadLetter: services.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`), staleAfterMs: 0, retryHorizonMs: 24 * 3_600_000, maxItems: N, maxScan: N * 2 });
+    reconciled.runs++;
+    reconciled.processed += r.deadLettered + r.orphans + r.stale;
+    await sweep();
+  }
+  clearInterval(memTimer);
+  workerPeakKb.push(vmHwmKb(worker?.pid));
+
+  // Billing: every 200 answer is a paid call; group by the image content sent.
+  const billed = new Map<string, number>();
+  for (const r of fake.requests) {
+    if (!r.path.endsWith('/chat/completions') || r.status !== 200) continue;
+    const url = JSON.stringify(r.body).match(/data:image\/[a-z]+;base64,([A-Za-z0-9+/=]+)/)?.[1] ?? '';
+    const h = createHash('sha256').update(url).digest('hex');
+    billed.set(h, (billed.get(h) ?? 0) + 1);
+  }
+  const docs = [...finals.values()];
+  const byStatus: Record<string, number> = {};
+  for (const d of docs) byStatus[d.status] = (byStatus[d.status] ?? 0) + 1;
+  const hostile = corpus.filter((c) => c.kind === 'hostile').map((c) => finals.get(documentId(services.images.containerName, c.name)));
+  const result = {
+    n: N,
+    seed: SEED,
+    documentsByStatus: byStatus,
+    lost: pending.size,
+    lostNames: [...pending.values()].slice(0, 20).map((c) => c.name),
+    uniqueContentsBilled: billed.size,
+    modelCallsPerUniqueContent: +([...billed.values()].reduce((a, b) => a + b, 0) / Math.max(1, billed.size)).toFixed(3),
+    doubleBilled: [...billed.values()].filter((n) => n > 1).length,
+    reusedFromCache: docs.filter((d) => d.cached !== null && d.cached !== undefined).length,
+    hostileRejected: `${hostile.filter((d) => d?.status === 'rejected').length}/${hostile.length}`,
+    retries: { eventGridFailedAttempts: standIn.stats.failedAttempts, modelFaultsInjected: fake.requests.filter((r) => r.status === 429 || r.status >= 500 || r.status === 0).length },
+    duplicateDeliveries: { total: proxy.stats.duplicated, concurrent: proxy.stats.concurrentDuplicates },
+    deadLettered: standIn.stats.deadLettered,
+    reconciled,
+    workerKilledAndRestarted: killed,
+    peakWorkerRssMb: Math.round(Math.max(...workerPeakKb) / 1024),
+    peakHarnessRssMb: Math.round(process.memoryUsage().rss / 2 ** 20),
+    wallSeconds: +((performance.now() - t0) / 1000).toFixed(1),
+  };
+  mkdirSync(join(ROOT, 'tests', 'output'), { recursive: true });
+  writeFileSync(join(ROOT, 'tests', 'output', 'chaos.json'), JSON.stringify(result, null, 2));
+  console.log(`[chaos] result (tests/output/chaos.json):\n${JSON.stringify(result, null, 2)}`);
+
+  expect(result.lost).toBe(0);
+  expect(result.doubleBilled).toBe(0);
+  expect(hostile.every((d) => d?.status === 'rejected')).toBe(true);
+  expect(killed).toBe(true);
+});

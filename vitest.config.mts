@@ -46,6 +46,18 @@ export default defineConfig({
         },
       },
       {
+        // `npm run chaos`: the same run at N = 2,000 (override with CHAOS_N).
+        test: {
+          name: 'chaos-full',
+          include: ['tests/chaos/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/support/globalSetup.ts'],
+          env: { CHAOS_N: process.env['CHAOS_N'] ?? '2000' },
+          testTimeout: 1_800_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
         // Whole-stack tests: the local stack (npm start's pieces) and a real browser.
         test: {
           name: 'e2e',

@@ -125,6 +125,8 @@ afterAll(async () => {
 
 it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile input and a worker kill lose nothing and pay once`, async () => {
   const t0 = performance.now();
+  const wallStart = Date.now();
+  let killedAtMs: number | null = null;
   // The corpus: unique photos, 5 % repeats of earlier bytes, 3 % hostile.
   const hostileMakers = [textAsJpg, truncatedJpeg, () => pngBomb(), emptyBytes, svg, () => randomBytes(2048, 7)];
   const corpus: Array<{ name: string; bytes: Buffer; kind: 'unique' | 'repeat' | 'hostile' }> = [];
@@ -152,31 +154,39 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
   await standIn.start();
   const memTimer = setInterval(() => workerPeakKb.push(vmHwmKb(worker?.pid)), 500);
 
-  // Upload with bounded concurrency; kill the worker (-9) at 40 % and restart it.
+  // Upload with bounded concurrency, as clients would.
   let uploaded = 0;
-  let killed = false;
   const progress = setInterval(() => console.log(`[chaos] uploaded ${uploaded}/${N}, stand-in ${JSON.stringify(standIn?.stats)}, proxy ${JSON.stringify(proxy.stats)}`), 5000);
   let next = 0;
-  await Promise.all(
+  const uploading = Promise.all(
     Array.from({ length: 8 }, async () => {
       while (next < corpus.length) {
         const item = corpus[next++] as (typeof corpus)[number];
         await services.images.getBlockBlobClient(item.name).uploadData(item.bytes, { blobHTTPHeaders: { blobContentType: 'image/jpeg' } });
         uploaded++;
-        if (!killed && uploaded >= N * 0.4) {
-          killed = true;
-          workerPeakKb.push(vmHwmKb(worker?.pid));
-          worker?.kill('SIGKILL');
-          console.log(`[chaos] killed the worker (pid ${worker?.pid}) after ${uploaded} uploads`);
-          await new Promise((r) => setTimeout(r, 1000));
-          w = await startWorker();
-          worker = w.proc;
-          proxy.target = w.url;
-          console.log(`[chaos] restarted the worker (pid ${worker.pid})`);
-        }
       }
     }),
   );
+  // Kill the worker (-9) once 40 % of the events were delivered, i.e. in the middle of processing, and restart it.
+  let killed = false;
+  const killAt = Math.ceil(N * 0.4);
+  while (!killed && performance.now() - t0 < DEADLINE_MS) {
+    if ((standIn.stats.delivered ?? 0) >= killAt) {
+      killed = true;
+      workerPeakKb.push(vmHwmKb(worker?.pid));
+      worker?.kill('SIGKILL');
+      killedAtMs = Date.now() - wallStart;
+      console.log(`[chaos] killed the worker (pid ${worker?.pid}) after ${standIn.stats.delivered} deliveries`);
+      await new Promise((r) => setTimeout(r, 1000));
+      w = await startWorker();
+      worker = w.proc;
+      proxy.target = w.url;
+      console.log(`[chaos] restarted the worker (pid ${worker.pid})`);
+    } else {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  await uploading;
 
   // Wait until every upload has a final document (or the deadline), reading only the ones still pending.
   const pending = new Map(corpus.map((c) => [documentId(services.images.containerName, c.name), c]));
@@ -215,11 +225,13 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
 
   // Billing: every 200 answer is a paid call; group by the image content sent.
   const billed = new Map<string, number>();
+  const billedAt = new Map<string, Array<{ receivedMs: number; answeredMs: number }>>();
   for (const r of fake.requests) {
     if (!r.path.endsWith('/chat/completions') || r.status !== 200) continue;
     const url = JSON.stringify(r.body).match(/data:image\/[a-z]+;base64,([A-Za-z0-9+/=]+)/)?.[1] ?? '';
     const h = createHash('sha256').update(url).digest('hex');
     billed.set(h, (billed.get(h) ?? 0) + 1);
+    billedAt.set(h, [...(billedAt.get(h) ?? []), { receivedMs: (r.receivedAt ?? 0) - wallStart, answeredMs: (r.answeredAt ?? 0) - wallStart }]);
   }
   const docs = [...finals.values()];
   const byStatus: Record<string, number> = {};
@@ -234,6 +246,9 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     uniqueContentsBilled: billed.size,
     modelCallsPerUniqueContent: +([...billed.values()].reduce((a, b) => a + b, 0) / Math.max(1, billed.size)).toFixed(3),
     doubleBilled: [...billed.values()].filter((n) => n > 1).length,
+    // When and how: each paid answer's arrival/answer time (ms since start), beside the kill time.
+    doubleBilledDetails: [...billed.entries()].filter(([, n]) => n > 1).map(([h]) => billedAt.get(h)),
+    killedAtMs,
     reusedFromCache: docs.filter((d) => d.cached !== null && d.cached !== undefined).length,
     hostileRejected: `${hostile.filter((d) => d?.status === 'rejected').length}/${hostile.length}`,
     retries: { eventGridFailedAttempts: standIn.stats.failedAttempts, modelFaultsInjected: fake.requests.filter((r) => r.status === 429 || r.status >= 500 || r.status === 0).length },

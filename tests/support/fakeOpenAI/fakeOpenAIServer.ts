@@ -56,6 +56,9 @@ export interface RecordedRequest {
   status: number;
   /** The error message answered, or why no answer was sent. */
   error?: string;
+  /** Date.now() when the request arrived and when the answer was written (chaos runs line them up with events). */
+  receivedAt?: number;
+  answeredAt?: number;
 }
 
 export interface FakeOpenAI {
@@ -113,6 +116,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       headers: flattenHeaders(req.headers),
       body: raw.tooLarge ? '<body too large>' : parseOrRaw(raw.text),
       status: 0,
+      receivedAt: Date.now(),
     };
     requests.push(record);
     const requestIndex = requests.length - 1;
@@ -315,6 +319,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
 
 function send(res: ServerResponse, record: RecordedRequest, status: number, body: unknown, headers: Record<string, string> = {}): void {
   record.status = status;
+  record.answeredAt = Date.now();
   if (status >= 400) {
     const error = (body as { error?: { message?: unknown } }).error;
     record.error = typeof error?.message === 'string' ? error.message : `HTTP ${status}`;

@@ -19,6 +19,8 @@ export interface AzuriteOptions {
   startTimeoutMs?: number;
   /** How long stop() waits for Azurite to save and exit before killing it. */
   stopTimeoutMs?: number;
+  /** Let this process exit while Azurite runs (test harnesses: teardown stops it; the IPC wrapper covers a crash). */
+  unref?: boolean;
 }
 
 export interface RunningAzurite {
@@ -49,6 +51,10 @@ export async function startAzurite(o: AzuriteOptions): Promise<RunningAzurite> {
   ].join(' ');
   const args = ['--blobHost', '127.0.0.1', '--blobPort', String(o.port), '--location', o.location, '--disableTelemetry', '--skipApiVersionCheck', '--silent'];
   const child = spawn(process.execPath, ['-e', wrapper, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
+  if (o.unref === true) {
+    child.unref();
+    child.channel?.unref();
+  }
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => (stopping ??= stopChild(child, o.stopTimeoutMs ?? 10_000));
   try {

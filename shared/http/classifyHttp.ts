@@ -1,6 +1,6 @@
 /** POST /api/classify?profile=: classify one image now (raw image body or multipart), storing nothing. */
 import type { Classifier } from '../model/classifier';
-import { classifyBytes, flattenLabels } from '../pipeline';
+import { classificationFields, classifyBytes } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { requireProfile } from '../profiles';
 import type { HttpContext } from './HttpContext';
@@ -28,16 +28,10 @@ export async function classifyHttp(req: Request, ctx: HttpContext, deps: Classif
     const profile = requireProfile(deps.profiles, profileName, 'the profile query parameter');
     const bytes = await readImage(req, deps.limits.maxBytes);
     const r = await classifyBytes(bytes, profile, { classifier: deps.classifier, limits: deps.limits }, req.signal);
-    const c = r.classification;
     return json({
       status: r.status,
       profile: { name: profile.name, version: profile.version },
-      result: c.result,
-      labels: flattenLabels(c.result),
-      confidence: c.confidence,
-      confidenceSource: c.confidenceSource,
-      model: c.model,
-      usage: { ...c.usage, modelCalls: c.calls },
+      ...classificationFields(r.classification),
       timings: r.timings,
       image: { ...r.image.original, sentWidth: r.image.width, sentHeight: r.image.height, detail: r.image.detail, estimatedImageTokens: r.image.estimatedImageTokens },
     });

@@ -28,3 +28,15 @@ export function flattenLabels(result: ModelClassification['result']): string[] {
       return [...new Set(result.objects.map((o) => o.label))].sort();
   }
 }
+
+/** The parts of a document (and of the on-demand answer) that come from one classification. */
+export function classificationFields(c: ModelClassification): {
+  result: ModelClassification['result'];
+  labels: string[];
+  confidence: number | null;
+  confidenceSource: ModelClassification['confidenceSource'];
+  model: ModelClassification['model'];
+  usage: ModelClassification['usage'] & { modelCalls: number };
+} {
+  return { result: c.result, labels: flattenLabels(c.result), confidence: c.confidence, confidenceSource: c.confidenceSource, model: c.model, usage: { ...c.usage, modelCalls: c.calls } };
+}

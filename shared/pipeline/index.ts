@@ -1,6 +1,6 @@
 export type { ClassifyBytesDeps, ClassifyBytesResult } from './classifyBytes';
 export { classifyBytes } from './classifyBytes';
-export { decideStatus, flattenLabels } from './decideStatus';
+export { classificationFields, decideStatus, flattenLabels } from './decideStatus';
 export type { BlobOutcome, PipelineDeps } from './processBlobCreated';
 export { processBlobCreated } from './processBlobCreated';
 export type { ReconcileOptions, ReconcileReport } from './reconcile';

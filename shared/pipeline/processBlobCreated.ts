@@ -18,7 +18,7 @@ import { documentId, FINAL_STATUSES } from '../store';
 import type { ClaimResult } from './claimImage';
 import { claimImage, isOlderSequencer, leaseIsLive } from './claimImage';
 import { classifyBytes, round } from './classifyBytes';
-import { flattenLabels } from './decideStatus';
+import { classificationFields, flattenLabels } from './decideStatus';
 
 export interface PipelineDeps {
   /** The container named by IMAGES_CONTAINER; events for any other container are ignored. */
@@ -192,12 +192,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
       return await finish(
         {
           status: r.status,
-          result: c.result,
-          labels: flattenLabels(c.result),
-          confidence: c.confidence,
-          confidenceSource: c.confidenceSource,
-          model: c.model,
-          usage: { ...c.usage, modelCalls: c.calls },
+          ...classificationFields(c),
           timings: { downloadMs, ...r.timings, totalMs: 0 },
           image,
           cached: null,

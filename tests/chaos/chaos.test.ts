@@ -127,6 +127,7 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
   const t0 = performance.now();
   const wallStart = Date.now();
   let killedAtMs: number | null = null;
+  let exitedAtMs: number | null = null;
   // The corpus: unique photos, 5 % repeats of earlier bytes, 3 % hostile.
   const hostileMakers = [textAsJpg, truncatedJpeg, () => pngBomb(), emptyBytes, svg, () => randomBytes(2048, 7)];
   const corpus: Array<{ name: string; bytes: Buffer; kind: 'unique' | 'repeat' | 'hostile' }> = [];
@@ -175,8 +176,12 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     if ((standIn.stats.delivered ?? 0) >= killAt) {
       killed = true;
       workerPeakKb.push(vmHwmKb(worker?.pid));
+      // The window is from the signal to the process's actual exit: a dying worker can still send for a moment.
+      const exited = new Promise<void>((resolve) => worker?.once('exit', () => resolve()));
       worker?.kill('SIGKILL');
       killedAtMs = Date.now() - wallStart;
+      await exited;
+      exitedAtMs = Date.now() - wallStart;
       console.log(`[chaos] killed the worker (pid ${worker?.pid}) after ${standIn.stats.delivered} deliveries`);
       await new Promise((r) => setTimeout(r, 1000));
       w = await startWorker();
@@ -236,7 +241,7 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     billedAt.set(h, [...(billedAt.get(h) ?? []), { receivedMs: (r.receivedAt ?? 0) - wallStart, answeredMs: (r.answeredAt ?? 0) - wallStart }]);
   }
   function inFlightAtKill(c: { receivedMs: number; answeredMs: number }): boolean {
-    return killedAtMs !== null && c.receivedMs <= killedAtMs && c.answeredMs >= killedAtMs;
+    return killedAtMs !== null && exitedAtMs !== null && c.receivedMs <= exitedAtMs && c.answeredMs >= killedAtMs;
   }
   const docs = [...finals.values()];
   const byStatus: Record<string, number> = {};
@@ -257,6 +262,7 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     paidAnswersLostInTheKill: [...billedAt.values()].flat().filter(inFlightAtKill).length,
     doubleBilledDetails: [...billedAt.values()].filter((calls) => calls.length > 1),
     killedAtMs,
+    workerExitedAtMs: exitedAtMs,
     reusedFromCache: docs.filter((d) => d.cached !== null && d.cached !== undefined).length,
     hostileRejected: `${hostile.filter((d) => d?.status === 'rejected').length}/${hostile.length}`,
     retries: { eventGridFailedAttempts: standIn.stats.failedAttempts, modelFaultsInjected: fake.requests.filter((r) => r.status === 429 || r.status >= 500 || r.status === 0).length },

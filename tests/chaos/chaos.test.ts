@@ -240,8 +240,16 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     billed.set(h, (billed.get(h) ?? 0) + 1);
     billedAt.set(h, [...(billedAt.get(h) ?? []), { receivedMs: (r.receivedAt ?? 0) - wallStart, answeredMs: (r.answeredAt ?? 0) - wallStart }]);
   }
-  function inFlightAtKill(c: { receivedMs: number; answeredMs: number }): boolean {
-    return killedAtMs !== null && exitedAtMs !== null && c.receivedMs <= exitedAtMs && c.answeredMs >= killedAtMs;
+  // Every call received before the first worker exited was made by it: the restart comes a second later.
+  const budgetMs = Number(env['EVENT_BUDGET_MS']);
+  const billing = { doubleBilled: 0, lostInKill: 0 };
+  for (const calls of billedAt.values()) {
+    const first = calls.filter((c) => exitedAtMs !== null && c.receivedMs <= exitedAtMs);
+    const after = calls.filter((c) => exitedAtMs === null || c.receivedMs > exitedAtMs);
+    const crossing = first.length === 1 && after.length >= 1;
+    if (first.length > 1 || after.length > 1) billing.doubleBilled++;
+    else if (crossing && (first[0]?.receivedMs ?? 0) >= (killedAtMs ?? 0) - budgetMs) billing.lostInKill++;
+    else if (crossing) billing.doubleBilled++;
   }
   const docs = [...finals.values()];
   const byStatus: Record<string, number> = {};
@@ -255,11 +263,12 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     lostNames: [...pending.values()].slice(0, 20).map((c) => c.name),
     uniqueContentsBilled: billed.size,
     modelCallsPerUniqueContent: +([...billed.values()].reduce((a, b) => a + b, 0) / Math.max(1, billed.size)).toFixed(3),
-    // Paid twice although both answers reached a live worker: what the claims and the cache must prevent.
-    doubleBilled: [...billedAt.values()].filter((calls) => calls.filter((c) => !inFlightAtKill(c)).length > 1).length,
-    // Requests already sent when the worker was killed: the service bills the answer the dead worker never got,
-    // so its redelivery pays again. No client can avoid these without an idempotent model API; reported apart.
-    paidAnswersLostInTheKill: [...billedAt.values()].flat().filter(inFlightAtKill).length,
+    // Paid twice by one worker's lifetime, or by the killed worker for a call that should have finished long before
+    // the kill: what claims and the cache must prevent.
+    doubleBilled: billing.doubleBilled,
+    // A call the killed worker had in flight (started within one event budget of the kill) whose answer it never
+    // stored, so the restarted worker paid again. No client avoids these without an idempotent model API.
+    paidAnswersLostInTheKill: billing.lostInKill,
     doubleBilledDetails: [...billedAt.values()].filter((calls) => calls.length > 1),
     killedAtMs,
     workerExitedAtMs: exitedAtMs,
@@ -280,6 +289,8 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
 
   expect(result.lost).toBe(0);
   expect(result.doubleBilled).toBe(0);
+  // Only invocations in flight at the kill can lose an answer: at most the stand-in's concurrency plus the proxy's duplicates.
+  expect(result.paidAnswersLostInTheKill).toBeLessThanOrEqual(16);
   expect(hostile.every((d) => d?.status === 'rejected')).toBe(true);
   expect(killed).toBe(true);
 });

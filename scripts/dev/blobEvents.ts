@@ -1,8 +1,7 @@
 /** Storage blob events in the Event Grid schema, with the fields Azure Storage publishes (shared/specs has an example). */
 import { randomUUID } from 'node:crypto';
 
-export const BLOB_CREATED_EVENT = 'Microsoft.Storage.BlobCreated';
-export const BLOB_DELETED_EVENT = 'Microsoft.Storage.BlobDeleted';
+import { BLOB_CREATED, BLOB_DELETED } from '../../shared/events';
 
 /** A placeholder subscription: local resources live in no Azure subscription. */
 export const LOCAL_SUBSCRIPTION_ID = '00000000-0000-0000-0000-000000000000';
@@ -61,7 +60,7 @@ export function blobCreatedEvent(blob: BlobFacts, api: 'PutBlob' | 'PutBlockList
   return {
     topic: storageTopic(blob.accountName),
     subject: subject(blob.container, blob.name),
-    eventType: BLOB_CREATED_EVENT,
+    eventType: BLOB_CREATED,
     eventTime: now.toISOString(),
     id: randomUUID(),
     data: {
@@ -86,7 +85,7 @@ export function blobDeletedEvent(blob: Omit<BlobFacts, 'eTag' | 'contentLength'>
   return {
     topic: storageTopic(blob.accountName),
     subject: subject(blob.container, blob.name),
-    eventType: BLOB_DELETED_EVENT,
+    eventType: BLOB_DELETED,
     eventTime: now.toISOString(),
     id: randomUUID(),
     data: {

@@ -27,6 +27,18 @@ export function leaseIsLive(lease: Lease | null | undefined, now: Date): boolean
 }
 
 /**
+ * What the stored document says about this event before any work: a finished version (`duplicate`), a late event
+ * for an older version (`stale`), another live claim on this version (`in-flight`), or nothing (`undefined`: go on).
+ */
+export function settledBy(existing: ImageDocument, event: BlobEvent, owner: string, now: Date): Exclude<ClaimResult['kind'], 'claimed'> | undefined {
+  const sameVersion = event.eTag !== null && existing.blob.eTag === event.eTag;
+  if (sameVersion && FINAL_STATUSES.includes(existing.status)) return 'duplicate';
+  if (!sameVersion && isOlderSequencer(event.sequencer, existing.blob.sequencer)) return 'stale';
+  if (sameVersion && existing.status === 'processing' && existing.lease?.owner !== owner && leaseIsLive(existing.lease, now)) return 'in-flight';
+  return undefined;
+}
+
+/**
  * `fresh` is the processing document to write (blob facts from the event, no result). Decides against what is stored,
  * then writes with create (409) or IfMatch (412); on a lost race it re-reads and decides again.
  */
@@ -39,10 +51,9 @@ export async function claimImage(store: ImageStore, fresh: ImageDocument, event:
     if (existing === undefined) {
       written = await store.create({ ...fresh, status: 'processing', lease, attempts: 1, firstAttemptAt: t.toISOString(), lastError: null, updatedAt: t.toISOString() });
     } else {
+      const settled = settledBy(existing, event, owner, t);
+      if (settled !== undefined) return { kind: settled, doc: existing };
       const sameVersion = event.eTag !== null && existing.blob.eTag === event.eTag;
-      if (sameVersion && FINAL_STATUSES.includes(existing.status)) return { kind: 'duplicate', doc: existing };
-      if (!sameVersion && isOlderSequencer(event.sequencer, existing.blob.sequencer)) return { kind: 'stale', doc: existing };
-      if (sameVersion && existing.status === 'processing' && existing.lease?.owner !== owner && leaseIsLive(existing.lease, t)) return { kind: 'in-flight', doc: existing };
       // A newer version, or this version with an expired lease (its worker died): take it over.
       const next: ImageDocument = {
         ...fresh,

@@ -14,11 +14,11 @@ import type { Classifier } from '../model/classifier';
 import type { ProfileRegistry, ResolvedProfile } from '../profiles';
 import { resolveProfile } from '../profiles';
 import type { CacheEntry, ImageDocument, ImageStore, ResultCache } from '../store';
-import { documentId, FINAL_STATUSES } from '../store';
+import { documentId } from '../store';
 import type { ClaimResult } from './claimImage';
-import { claimImage, isOlderSequencer, leaseIsLive } from './claimImage';
+import { claimImage, isOlderSequencer, settledBy } from './claimImage';
 import { classifyBytes, round } from './classifyBytes';
-import { classificationFields, flattenLabels } from './decideStatus';
+import { classificationFields, decideStatus, flattenLabels } from './decideStatus';
 
 export interface PipelineDeps {
   /** The container named by IMAGES_CONTAINER; events for any other container are ignored. */
@@ -83,7 +83,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
   const fresh = emptyDocument(id, event, deps.images, now());
 
   // Cheap checks before any download: a finished version, a late event, or a live claim by another worker.
-  const early = await precheck(deps.store, id, event, owner, now());
+  const early = await precheck(deps.store, id, event, owner, now(), log);
   if (early !== undefined) return early;
 
   // Download the exact version first: an event for an overwritten version must not touch the document at all.
@@ -160,7 +160,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
         const a = c.entry.answer;
         return await finish(
           {
-            status: a.result.kind === 'objects' || a.confidence === null || a.confidence >= profile.confidenceThreshold ? 'classified' : 'needs_review',
+            status: decideStatus(a, profile),
             result: a.result,
             labels: flattenLabels(a.result),
             confidence: a.confidence,
@@ -227,14 +227,11 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
 }
 
 /** Returns the outcome when the stored document already settles this event (or throws to have it retried later). */
-async function precheck(store: ImageStore, id: string, event: BlobEvent, owner: string, now: Date): Promise<BlobOutcome | undefined> {
+async function precheck(store: ImageStore, id: string, event: BlobEvent, owner: string, now: Date, log: Logger): Promise<BlobOutcome | undefined> {
   const existing = await store.get(id);
   if (existing === undefined) return undefined;
-  const sameVersion = event.eTag !== null && existing.blob.eTag === event.eTag;
-  if (sameVersion && FINAL_STATUSES.includes(existing.status)) return { outcome: 'duplicate', document: existing };
-  if (!sameVersion && isOlderSequencer(event.sequencer, existing.blob.sequencer)) return { outcome: 'superseded', reason: 'a newer version of the blob is already recorded' };
-  if (sameVersion && existing.status === 'processing' && existing.lease?.owner !== owner && leaseIsLive(existing.lease, now)) throw inFlight(event);
-  return undefined;
+  const settled = settledBy(existing, event, owner, now);
+  return settled === undefined ? undefined : outcomeOfClaim({ kind: settled, doc: existing }, event, log);
 }
 
 function outcomeOfClaim(claim: ClaimResult, event: BlobEvent, log: Logger): BlobOutcome | undefined {

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { ContainerClient } from '@azure/storage-blob';
 
 import { isTransientError } from '../errors';
-import { BLOB_CREATED } from '../events';
+import { BLOB_CREATED, parseBlobEvent } from '../events';
 import { silentLogger } from '../logging';
 import type { ImageDocument } from '../store';
 import { documentId } from '../store';
@@ -158,8 +158,6 @@ async function syntheticEvent(images: ContainerClient, blobName: string): Promis
 }
 
 function blobNameOf(ev: unknown, container: string): string | undefined {
-  const subject = (ev as { subject?: unknown }).subject;
-  if (typeof subject !== 'string') return undefined;
-  const m = /^\/blobServices\/default\/containers\/([^/]+)\/blobs\/(.+)$/.exec(subject);
-  return m !== null && m[1] === container ? m[2] : undefined;
+  const parsed = parseBlobEvent(ev);
+  return parsed.kind === 'ok' && parsed.event.container === container ? parsed.event.blobName : undefined;
 }

@@ -1,5 +1,4 @@
 /** BlobCreated events for tests, built by the same builder the dev host uses (shared/events/blobEvents.ts). */
-import type { StorageBlobEvent } from '../../shared/events';
 import { blobCreatedEvent as buildBlobCreated, nextSequencer } from '../../shared/events';
 
 export interface BlobCreatedOptions {
@@ -18,7 +17,7 @@ export interface BlobCreatedOptions {
 }
 
 /** Same envelope and data fields as the BlobCreated example in Azure's docs (shared/specs). */
-export function blobCreatedEvent(o: BlobCreatedOptions): StorageBlobEvent {
+export function blobCreatedEvent(o: BlobCreatedOptions): Record<string, unknown> {
   const accountUrl = o.accountUrl ?? 'https://blobsightdev.blob.core.windows.net';
   const event = buildBlobCreated(
     {
@@ -38,5 +37,5 @@ export function blobCreatedEvent(o: BlobCreatedOptions): StorageBlobEvent {
   // The builder types `api` to the completed writes; tests also send incomplete ones (PutBlock) and other event types.
   if (o.api !== undefined) event.data['api'] = o.api;
   if (o.eventType !== undefined) event.eventType = o.eventType;
-  return event;
+  return { ...event };
 }

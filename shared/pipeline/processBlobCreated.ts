@@ -140,7 +140,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
     if (claim === undefined && attempt >= MAX_CLAIM_TRIES) throw inFlight(event.eTag);
   }
   if (blob === undefined) throw new Error('unreachable: claimed without a blob');
-  return work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt });
+  return work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal });
 }
 
 interface Run {
@@ -152,6 +152,8 @@ interface Run {
   budget: AbortSignal;
   budgetMs: number;
   deadlineAt: number;
+  /** The caller's own signal (e.g. shutdown), without the budget. */
+  signal: AbortSignal | undefined;
 }
 
 /** We hold the claim on the blob's current version: download exactly it, classify, and write the final state. */
@@ -226,7 +228,9 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
     };
     const classify = async (): Promise<ClassifyBytesResult> => {
       if (paid >= maxAttempts) throw new TransientError(capCode(claim.doc.lastError), `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
-      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits }, r.deadline, attempts);
+      // Not the budget's signal: an attempt only starts when it fits the budget (the gate), and cutting off one the
+      // service already answered would pay for it again on redelivery. The caller's signal (shutdown) still aborts.
+      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits }, r.signal, attempts);
     };
 
     let outcome: { kind: 'fresh'; r: ClassifyBytesResult } | { kind: 'cached'; entry: CacheEntry };

@@ -69,6 +69,8 @@ describe('claims', () => {
     // The budget leaves room for one 5 s attempt (MODEL_TIMEOUT_MS of the test app) and no second.
     const a = processBlobCreated(event, { ...pipelineDeps(app.services), owner: 'worker-a', budgetMs: 6000 }).catch((e: unknown) => e);
     await expect.poll(async () => (await app.services.store.get(id))?.status, { timeout: 5000 }).toBe('processing');
+    // The claim is written before the request is sent: wait until A's request is at the model.
+    await expect.poll(modelCalls, { timeout: 5000 }).toBe(1);
     const b = await processBlobCreated(event, { ...pipelineDeps(app.services), owner: 'worker-b' }).catch((e: unknown) => e);
     expect(b).toMatchObject({ kind: 'transient', code: 'in_flight' });
     expect(modelCalls()).toBe(1);

@@ -120,6 +120,11 @@ param modelTimeoutMs int = 20000
 @description('Retries the OpenAI client makes on 429/5xx (MODEL_MAX_RETRIES).')
 param modelMaxRetries int = 2
 
+@description('Paid model requests per image version, SDK retries and redeliveries included, before it ends failed (MAX_MODEL_ATTEMPTS).')
+@minValue(1)
+@maxValue(100)
+param maxModelAttempts int = 3
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -249,6 +254,7 @@ module api 'app/api.bicep' = {
     maxImagePixels: maxImagePixels
     modelTimeoutMs: modelTimeoutMs
     modelMaxRetries: modelMaxRetries
+    maxModelAttempts: maxModelAttempts
   }
 }
 

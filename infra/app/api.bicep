@@ -70,6 +70,11 @@ param modelTimeoutMs int
 @description('MODEL_MAX_RETRIES.')
 param modelMaxRetries int
 
+@description('MAX_MODEL_ATTEMPTS.')
+@minValue(1)
+@maxValue(100)
+param maxModelAttempts int
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
@@ -170,6 +175,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MAX_IMAGE_PIXELS: string(maxImagePixels)
     MODEL_TIMEOUT_MS: string(modelTimeoutMs)
     MODEL_MAX_RETRIES: string(modelMaxRetries)
+    MAX_MODEL_ATTEMPTS: string(maxModelAttempts)
     // The connection string names the component (its instrumentation key is an id, not a credential); with local
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -302,10 +302,3 @@ export function functionLogger(name: string, log: (line: string) => void): Logge
     error: (m, p) => line('error', m, p),
   };
 }
-
-/** Methods as the table declares them, for callers that print the routes. */
-export function describeRoutes(functions: readonly FunctionDefinition[] = FUNCTIONS): string[] {
-  return functions
-    .filter((f): f is HttpFunctionDefinition => f.trigger === 'http')
-    .map((f) => `${f.methods.join(',').padEnd(6)} /${f.route}${f.authLevel === 'anonymous' ? '' : '  (key)'}  [${f.name}]`);
-}

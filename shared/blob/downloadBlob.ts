@@ -3,6 +3,7 @@ import type { BlobClient, BlobDownloadResponseParsed, ContainerClient } from '@a
 import { RestError } from '@azure/storage-blob';
 
 import { TransientError } from '../errors';
+import { imageBlobClient } from './imageBlobClient';
 
 export type DownloadResult =
   | {
@@ -40,7 +41,7 @@ const PRECONDITION_FAILED = 412;
  * delivered again.
  */
 export async function downloadBlob(container: ContainerClient, name: string, opts: DownloadOptions): Promise<DownloadResult> {
-  const blob = container.getBlobClient(name);
+  const blob = imageBlobClient(container, name);
   const ifMatch = opts.eTag === undefined ? undefined : quoteETag(opts.eTag);
 
   let response: BlobDownloadResponseParsed;
@@ -106,7 +107,7 @@ async function answerOrThrow(e: unknown, blob: BlobClient): Promise<Extract<Down
 }
 
 // Checks `name` too, so a RestError from a second copy of core-rest-pipeline is still recognised.
-function restStatus(e: unknown): number | undefined {
+export function restStatus(e: unknown): number | undefined {
   if (!(e instanceof RestError || (e instanceof Error && e.name === 'RestError'))) return undefined;
   const status = (e as { statusCode?: unknown }).statusCode;
   return typeof status === 'number' ? status : undefined;

@@ -64,6 +64,8 @@ export interface BlobsightConfig {
     /** Ask for token logprobs to compute confidences. */
     logprobs: boolean;
   };
+  /** Paid model requests per image version (SDK retries and redeliveries included) after which it ends `failed`. */
+  maxModelAttempts: number;
   defaultProfile: string;
   /** Extra folder of profile JSON files, added to (or overriding) the built-in ones. */
   profilesDir: string | undefined;
@@ -96,6 +98,7 @@ export const DEFAULTS = {
   OPENAI_API_VERSION: '2024-10-21',
   MODEL_TIMEOUT_MS: 20_000,
   MODEL_MAX_RETRIES: 2,
+  MAX_MODEL_ATTEMPTS: 3,
   DEFAULT_PROFILE: 'product-tags',
   /** Default profile when the embedded local detector is the model. */
   DEFAULT_PROFILE_LOCAL: 'objects',
@@ -224,6 +227,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     cosmos,
     model: model as ModelConfig,
     modelRequest,
+    maxModelAttempts: parse('MAX_MODEL_ATTEMPTS', positiveInt.max(100), DEFAULTS.MAX_MODEL_ATTEMPTS, 'A whole number 1-100, e.g. 3.'),
     defaultProfile: parse(
       'DEFAULT_PROFILE',
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'),

@@ -16,7 +16,6 @@ export type ErrorCode =
   // model misbehaviour after its retry: permanent, the document ends `failed`
   | 'model_invalid_output'
   | 'model_bad_request'
-  | 'model_not_configured'
   // transient: thrown so Event Grid (or the HTTP caller) retries
   | 'in_flight'
   | 'model_throttled'

@@ -1,6 +1,8 @@
 /** Turns an Event Grid (or CloudEvents 1.0) Storage blob event into the facts the pipeline needs, or says why not. */
 import { z } from 'zod';
 
+import { blobNameProblem } from '../blob/blobNameProblem';
+
 export const BLOB_CREATED = 'Microsoft.Storage.BlobCreated';
 export const BLOB_DELETED = 'Microsoft.Storage.BlobDeleted';
 
@@ -22,7 +24,9 @@ export interface BlobEvent {
   eTag: string | null;
   contentType: string | null;
   contentLength: number | null;
+  /** Claimed by the sender; never stored or fetched (the document's URL is built from the configured client). */
   url: string | null;
+  /** Claimed by the sender; never used to order versions (the blob's own eTag is the truth). */
   sequencer: string | null;
 }
 
@@ -74,6 +78,10 @@ export function parseBlobEvent(input: unknown): ParsedBlobEvent {
   }
   const m = SUBJECT.exec(e.subject);
   if (m === null) return { kind: 'malformed', reason: `subject ${JSON.stringify(e.subject)} is not a blob path (/blobServices/default/containers/<c>/blobs/<name>)` };
+  // Refused here, before any storage call: `x/../../private/a.jpg` would otherwise be resolved by URL
+  // normalisation into another container, and `flowers/../a.jpg` would pick a profile for a root blob.
+  const nameProblem = blobNameProblem(m[2] as string);
+  if (nameProblem !== null) return { kind: 'malformed', reason: `refusing blob name ${JSON.stringify(m[2])}: ${nameProblem}` };
   const time = e.time;
   return {
     kind: 'ok',

@@ -51,7 +51,6 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   profile_not_supported: 422,
   model_invalid_output: 502,
   model_bad_request: 502,
-  model_not_configured: 503,
   model_throttled: 503,
   model_unavailable: 503,
   storage_unavailable: 503,

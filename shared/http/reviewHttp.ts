@@ -2,7 +2,7 @@
 import { z } from 'zod';
 
 import type { ClassificationResult } from '../model/classification';
-import { flattenLabels } from '../pipeline';
+import { flattenLabels, requireETag } from '../pipeline';
 import type { Profile, ProfileRegistry } from '../profiles';
 import type { ImageDocument, ImageReview, ImageStore } from '../store';
 import type { HttpContext } from './HttpContext';
@@ -57,7 +57,7 @@ export async function reviewHttp(req: Request, ctx: HttpContext, deps: ReviewHtt
       const result = correctedResult(profile, doc, body.data);
       const review: ImageReview = { result, labels: flattenLabels(result), reviewer, note: body.data.note ?? null, reviewedAt: new Date().toISOString() };
       const next: ImageDocument = { ...doc, review, updatedAt: review.reviewedAt };
-      const stored = doc._etag === undefined ? await deps.store.upsert(next) : await deps.store.replace(next, doc._etag);
+      const stored = await deps.store.replace(next, requireETag(doc));
       if (stored !== 'conflict') return json(publicDocument(stored));
       if (attempt >= MAX_ATTEMPTS) throw new HttpProblem(409, 'conflict', 'The document kept changing while the review was saved; try again.');
     }

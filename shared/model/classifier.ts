@@ -2,18 +2,23 @@
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile, ProfileKind } from '../profiles/profileSchema';
 import type { ModelClassification, ModelInfo } from './classification';
+import type { ModelAttemptHooks } from './modelAttempts';
 
 export interface ClassifyInput {
   image: PreprocessedImage;
   profile: Profile;
   /** Aborts the model call (e.g. the caller's deadline); the SDK stops waiting and retrying. */
   signal?: AbortSignal;
+  /** Gates and counts each paid request (SDK retries included) against the caller's deadline; providers that bill nothing ignore it. */
+  attempts?: ModelAttemptHooks;
 }
 
 export interface Classifier {
   readonly info: ModelInfo;
   /** Profile kinds this provider can answer; the pipeline rejects others with a reason saying how to configure a model. */
   readonly supportedKinds: readonly ProfileKind[];
+  /** The model version the service last reported (a response's `model`); null or absent until one answered. */
+  readonly lastReportedModel?: string | null;
   /**
    * Classifies one image for one profile. Throws TransientError when retrying later can help (throttling, 5xx,
    * timeouts) and PermanentError when it cannot (content filter, invalid image, an answer that stays invalid).

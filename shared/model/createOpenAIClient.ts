@@ -5,6 +5,7 @@ import OpenAI, { AzureOpenAI } from 'openai';
 
 import type { BlobsightConfig, OpenAIModelConfig } from '../config';
 import { getCredential } from './getCredential';
+import { gatedFetch } from './modelAttempts';
 
 /** Entra ID scope of Azure OpenAI / Azure AI services data-plane calls. */
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -36,7 +37,8 @@ export function createOpenAIClient(model: OpenAIModelConfig, request: BlobsightC
     organization: null,
     project: null,
     adminAPIKey: null,
-    ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+    // Every attempt, the SDK's retries included, passes the gate that counts and time-boxes paid requests.
+    fetch: gatedFetch(deps.fetch ?? globalThis.fetch),
   };
 
   if (model.provider === 'azure-openai') {

@@ -3,6 +3,7 @@ import type OpenAI from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
 import type { ModelPrice } from '../config';
+import { DEFAULTS } from '../config';
 import { PermanentError } from '../errors';
 import type { LabelProfile } from '../profiles/profileSchema';
 import { buildMessages } from './buildMessages';
@@ -14,6 +15,8 @@ import { costUsd } from './costUsd';
 import { filteredCategories } from './filteredCategories';
 import { mapModelError } from './mapModelError';
 import { MAX_ANSWER_TOKENS, maxTokensFor } from './maxTokensFor';
+import type { ModelAttemptHooks } from './modelAttempts';
+import { runGated } from './modelAttempts';
 import { parseAnswer } from './parseAnswer';
 
 export interface OpenAIClassifierOptions {
@@ -26,6 +29,8 @@ export interface OpenAIClassifierOptions {
   prices: Readonly<Record<string, ModelPrice>>;
   /** Ask for token logprobs (MODEL_LOGPROBS); without them confidence is self-reported. */
   logprobs: boolean;
+  /** The client's per-attempt timeout (MODEL_TIMEOUT_MS, default 20 s): an attempt is only started with this much time left. */
+  timeoutMs?: number;
 }
 
 /** One unusable answer is asked about again; a second one fails the image. */
@@ -48,6 +53,9 @@ export class OpenAIClassifier implements Classifier {
   private readonly model: string;
   private readonly prices: Readonly<Record<string, ModelPrice>>;
   private readonly logprobs: boolean;
+  private readonly timeoutMs: number;
+  /** Remembered so the content cache can tell an answer of another model version from a reusable one. */
+  lastReportedModel: string | null = null;
 
   constructor(options: OpenAIClassifierOptions) {
     this.client = options.client;
@@ -55,9 +63,10 @@ export class OpenAIClassifier implements Classifier {
     this.model = options.model;
     this.prices = options.prices;
     this.logprobs = options.logprobs;
+    this.timeoutMs = options.timeoutMs ?? DEFAULTS.MODEL_TIMEOUT_MS;
   }
 
-  async classify({ image, profile, signal }: ClassifyInput): Promise<ModelClassification> {
+  async classify({ image, profile, signal, attempts }: ClassifyInput): Promise<ModelClassification> {
     if (profile.kind === 'objects') {
       throw new PermanentError('profile_not_supported', `Profile "${profile.name}" detects objects, which ${this.info.provider} does not serve here; set no model provider (the local detector) for detection profiles.`);
     }
@@ -79,10 +88,13 @@ export class OpenAIClassifier implements Classifier {
 
     for (let calls = 1; ; calls++) {
       const previous = invalid.at(-1);
-      const completion = await this.create(previous === undefined ? request : askAgain(request, messages, previous), signal);
+      const completion = await this.create(previous === undefined ? request : askAgain(request, messages, previous), signal, attempts);
       promptTokens += completion.usage?.prompt_tokens ?? 0;
       completionTokens += completion.usage?.completion_tokens ?? 0;
-      if (typeof completion.model === 'string' && completion.model !== '') reportedModel = completion.model;
+      if (typeof completion.model === 'string' && completion.model !== '') {
+        reportedModel = completion.model;
+        this.lastReportedModel = completion.model;
+      }
 
       const usage = {
         promptTokens,
@@ -116,9 +128,9 @@ export class OpenAIClassifier implements Classifier {
     }
   }
 
-  private async create(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal | undefined): Promise<ChatCompletion> {
+  private async create(body: ChatCompletionCreateParamsNonStreaming, signal: AbortSignal | undefined, attempts: ModelAttemptHooks | undefined): Promise<ChatCompletion> {
     try {
-      return await this.client.chat.completions.create(body, signal === undefined ? undefined : { signal });
+      return await runGated(attempts, this.timeoutMs, signal, (s) => this.client.chat.completions.create(body, s === undefined ? undefined : { signal: s }));
     } catch (e) {
       throw mapModelError(e);
     }

@@ -1,7 +1,8 @@
 /** Preprocess then classify one image's bytes: the core shared by the Event Grid flow and on-demand HTTP classify. */
 import { PermanentError } from '../errors';
 import type { ModelClassification } from '../model/classification';
-import type { Classifier } from '../model/classifier';
+import type { Classifier, ClassifyInput } from '../model/classifier';
+import type { ModelAttemptHooks } from '../model/modelAttempts';
 import { preprocessImage } from '../preprocess';
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile } from '../profiles/profileSchema';
@@ -20,12 +21,14 @@ export interface ClassifyBytesResult {
 }
 
 /** Throws PermanentError for bad input or a refused answer, TransientError when trying again later can help. */
-export async function classifyBytes(bytes: Buffer, profile: Profile, deps: ClassifyBytesDeps, signal?: AbortSignal): Promise<ClassifyBytesResult> {
+/** `attempts` gates and counts each paid model request (the Event Grid flow passes it; on-demand classify does not). */
+export async function classifyBytes(bytes: Buffer, profile: Profile, deps: ClassifyBytesDeps, signal?: AbortSignal, attempts?: ModelAttemptHooks): Promise<ClassifyBytesResult> {
   if (!deps.classifier.supportedKinds.includes(profile.kind)) throw notSupported(profile, deps.classifier);
   const t0 = performance.now();
   const image = await preprocessImage(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels });
   const t1 = performance.now();
-  const classification = await deps.classifier.classify(signal === undefined ? { image, profile } : { image, profile, signal });
+  const input: ClassifyInput = { image, profile, ...(signal === undefined ? {} : { signal }), ...(attempts === undefined ? {} : { attempts }) };
+  const classification = await deps.classifier.classify(input);
   const t2 = performance.now();
   return {
     status: decideStatus(classification, profile),

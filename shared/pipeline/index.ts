@@ -1,7 +1,11 @@
+export { ClaimHandle, freshDocument, requireETag } from './ClaimHandle';
 export type { ClassifyBytesDeps, ClassifyBytesResult } from './classifyBytes';
 export { classifyBytes } from './classifyBytes';
+export type { Decision } from './decide';
+export { decide, leaseIsLive } from './decide';
 export { classificationFields, decideStatus, flattenLabels } from './decideStatus';
 export type { BlobOutcome, PipelineDeps } from './processBlobCreated';
 export { processBlobCreated } from './processBlobCreated';
+export { markDeleted, processBlobDeleted } from './processBlobDeleted';
 export type { ReconcileOptions, ReconcileReport } from './reconcile';
 export { reconcile } from './reconcile';

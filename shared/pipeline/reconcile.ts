@@ -8,6 +8,7 @@ import { BLOB_CREATED, parseBlobEvent } from '../events';
 import { silentLogger } from '../logging';
 import type { ImageDocument } from '../store';
 import { documentId } from '../store';
+import { requireETag } from './ClaimHandle';
 import type { PipelineDeps } from './processBlobCreated';
 import { processBlobCreated } from './processBlobCreated';
 
@@ -132,8 +133,8 @@ async function finaliseFailed(deps: PipelineDeps, doc: ImageDocument, now: Date)
     error: { code: last.code, message: `Still failing after the retry horizon: ${last.message}`, details: { attempts: doc.attempts ?? 0, firstAttemptAt: doc.firstAttemptAt ?? null, lastErrorAt: last.at } },
     updatedAt: now.toISOString(),
   };
-  if (doc._etag === undefined) await deps.store.upsert(next);
-  else await deps.store.replace(next, doc._etag);
+  // Conditional: a worker that took the version over meanwhile wins (its write is newer than this verdict).
+  await deps.store.replace(next, requireETag(doc));
 }
 
 /** A BlobCreated event for the blob as it is now, for images whose own event is gone. */

@@ -40,17 +40,21 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const profiles = loadProfiles(config.profilesDir);
   // Fail at start-up, not on the first upload, if the default names nothing.
   requireProfile(profiles, config.defaultProfile, 'DEFAULT_PROFILE');
+  // One credential for every Azure client (storage, Cosmos DB, the model), built only if one of them is keyless:
+  // its token cache is shared, and the user-assigned identity named by the storage connection (or AZURE_CLIENT_ID,
+  // which DefaultAzureCredential reads itself) is the one every client signs in as.
   let credential = overrides.credential;
-  // One credential for every Azure client: its token cache is shared, and AZURE_CLIENT_ID selects a user-assigned identity.
-  const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
-  const needsCredential = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
+  const getCredential = (): TokenCredential => (credential ??= buildCredential(config));
+  const storageKeyless = config.storage.kind === 'identity';
+  const cosmosKeyless = config.cosmos.key === undefined;
+  const modelKeyless = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
 
-  const blobService = createBlobServiceClient(config.storage, config.storage.kind === 'identity' && config.storage.clientId === undefined ? getCredential() : overrides.credential);
+  const blobService = createBlobServiceClient(config.storage, storageKeyless ? getCredential() : undefined);
   const images = blobService.getContainerClient(config.imagesContainer);
-  const container = await createCosmosContainer(config.cosmos, config.cosmos.key === undefined ? getCredential() : undefined);
+  const container = await createCosmosContainer(config.cosmos, cosmosKeyless ? getCredential() : undefined);
   const store = new ImageStore(container);
   const cache = new ResultCache(container);
-  const classifier = overrides.classifier ?? (await createClassifier(config, needsCredential ? getCredential : undefined, overrides.fetch));
+  const classifier = overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch));
 
   const checks: HealthCheck[] = [
     {
@@ -88,7 +92,13 @@ async function createClassifier(config: BlobsightConfig, getCredential: (() => T
   if (m.provider === 'azure-openai' && m.apiKey === undefined && getCredential !== undefined) deps.credential = getCredential();
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);
-  return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs });
+  return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs, timeoutMs: config.modelRequest.timeoutMs });
+}
+
+/** DefaultAzureCredential (managed identity in Azure, a developer sign-in locally), pinned to the configured user-assigned identity. */
+function buildCredential(config: BlobsightConfig): TokenCredential {
+  const clientId = config.storage.kind === 'identity' ? config.storage.clientId : undefined;
+  return clientId === undefined ? new DefaultAzureCredential() : new DefaultAzureCredential({ managedIdentityClientId: clientId });
 }
 
 /** The pipeline's dependencies from the services. */
@@ -100,6 +110,7 @@ export function pipelineDeps(s: Services, log?: Logger): PipelineDeps {
     classifier: s.classifier,
     budgetMs: s.config.timeBudget.eventMs,
     leaseMs: s.config.timeBudget.leaseMs,
+    maxModelAttempts: s.config.maxModelAttempts,
     profiles: s.profiles,
     defaultProfile: s.config.defaultProfile,
     limits: s.config.limits,

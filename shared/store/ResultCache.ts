@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Container } from '@azure/cosmos';
 import { StatusCodes } from '@azure/cosmos';
 
+import { TransientError } from '../errors';
 import type { ModelClassification } from '../model/classification';
 import type { Lease } from './imageDocument';
 import { isCosmosError } from './isCosmosError';
@@ -25,6 +26,7 @@ export interface CacheEntry {
   status: 'pending' | 'ready';
   /** While pending: who is computing the answer. */
   lease: Lease | null;
+  /** `answer.model.reportedModel` is the model version the service reported for it; another version's answer is not reused. */
   answer: (Omit<ModelClassification, 'calls'> & { image: { width: number; height: number; format: string; sha256: string } }) | null;
   /** The image document whose model call produced the answer. */
   sourceDocumentId: string | null;
@@ -33,12 +35,24 @@ export interface CacheEntry {
   _etag?: string;
 }
 
-export type CacheClaim =
-  | { kind: 'hit'; entry: CacheEntry }
-  /** We hold the pending entry: compute, then `fulfil` or `release`. */
-  | { kind: 'claimed'; entry: CacheEntry }
-  /** Another worker is computing the same answer right now. */
-  | { kind: 'busy'; entry: CacheEntry };
+/** What getOrCompute gives back: a stored answer (no model call), or what `compute` returned. */
+export type CacheOutcome<T> = { kind: 'hit'; entry: CacheEntry } | { kind: 'computed'; value: T };
+
+export interface GetOrComputeOptions {
+  /** Who computes (a lease owner id). */
+  owner: string;
+  leaseMs: number;
+  now: () => Date;
+  /**
+   * The model version the service reports now (the classifier's last `model`), or null when not yet known. A ready
+   * answer reported by another version is a miss: recomputed and replaced.
+   */
+  reportedModel: string | null;
+  /** Where a failed cache write is reported; the computed answer is still returned. */
+  onWriteError?: (e: unknown) => void;
+}
+
+type Claim = { kind: 'hit'; entry: CacheEntry } | { kind: 'claimed'; entry: CacheEntry } | { kind: 'busy'; entry: CacheEntry | undefined };
 
 export function cacheEntryId(key: CacheKey): string {
   const h = createHash('sha256').update(JSON.stringify([key.sha256, key.profile, key.profileVersion, key.provider, key.deployment])).digest('hex');
@@ -55,39 +69,60 @@ export class ResultCache {
   }
 
   /**
-   * A ready answer, or a claim to compute it (created pending with a lease; an expired lease is taken over), or
-   * `busy` when another worker holds a live lease. Concurrent callers race through create (409) and IfMatch (412).
+   * The one way to use the cache: a ready answer for `key` is returned; otherwise this caller claims the entry
+   * (pending, with a lease; an expired lease or an answer of another model version is taken over), runs `compute`,
+   * and stores its answer for everyone. Another worker computing the same key right now is a TransientError
+   * `in_flight` (its answer is reused on redelivery). A failing `compute` frees the entry and rethrows.
    */
-  async claim(key: CacheKey, owner: string, leaseMs: number, now: Date = new Date()): Promise<CacheClaim> {
+  async getOrCompute<T>(key: CacheKey, o: GetOrComputeOptions, compute: () => Promise<{ value: T; answer: NonNullable<CacheEntry['answer']>; sourceDocumentId: string }>): Promise<CacheOutcome<T>> {
+    const claim = await this.claim(key, o);
+    if (claim.kind === 'hit') return claim;
+    if (claim.kind === 'busy') {
+      throw new TransientError('in_flight', 'An image with identical bytes is being classified right now; its answer will be reused on retry.', { retryAfterMs: 10_000 });
+    }
+    let computed: Awaited<ReturnType<typeof compute>>;
+    try {
+      computed = await compute();
+    } catch (e) {
+      await this.release(claim.entry).catch(() => undefined);
+      throw e;
+    }
+    const at = o.now().toISOString();
+    const stored = await this.replace({ ...claim.entry, status: 'ready', lease: null, answer: computed.answer, sourceDocumentId: computed.sourceDocumentId, updatedAt: at }, claim.entry._etag).catch((e: unknown) => {
+      o.onWriteError?.(e);
+      return undefined;
+    });
+    if (stored === 'conflict') o.onWriteError?.(new Error(`cache entry ${claim.entry.id} was taken over while computing; the answer was not stored`));
+    return { kind: 'computed', value: computed.value };
+  }
+
+  private async claim(key: CacheKey, o: GetOrComputeOptions): Promise<Claim> {
     const id = cacheEntryId(key);
     for (let attempt = 1; ; attempt++) {
       const existing = await this.read(id);
-      const lease: Lease = { owner, expiresAt: new Date(now.getTime() + leaseMs).toISOString() };
+      const now = o.now();
+      const lease: Lease = { owner: o.owner, expiresAt: new Date(now.getTime() + o.leaseMs).toISOString() };
       if (existing === undefined) {
         const entry: CacheEntry = { id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString() };
         const created = await this.write(() => this.#container.items.create<CacheEntry>(entry), id);
         if (created !== 'conflict') return { kind: 'claimed', entry: created };
-      } else if (existing.status === 'ready') {
+      } else if (existing.status === 'ready' && existing.answer !== null && sameModelVersion(existing, o.reportedModel)) {
         return { kind: 'hit', entry: existing };
-      } else if (existing.lease !== null && existing.lease.owner !== owner && Date.parse(existing.lease.expiresAt) > now.getTime()) {
+      } else if (existing.status === 'pending' && existing.lease !== null && existing.lease.owner !== o.owner && Date.parse(existing.lease.expiresAt) > now.getTime()) {
         return { kind: 'busy', entry: existing };
       } else {
-        const taken = await this.replace({ ...existing, lease, updatedAt: now.toISOString() }, existing._etag);
+        // Pending with an expired lease (its worker died), or ready from another model version: take it over.
+        const taken = await this.replace({ ...existing, status: 'pending', lease, answer: null, sourceDocumentId: null, updatedAt: now.toISOString() }, existing._etag);
         if (taken !== 'conflict') return { kind: 'claimed', entry: taken };
       }
-      if (attempt >= MAX_ATTEMPTS) return { kind: 'busy', entry: existing ?? (await this.read(id)) ?? ({ id } as CacheEntry) };
+      if (attempt >= MAX_ATTEMPTS) return { kind: 'busy', entry: existing };
     }
   }
 
-  /** Stores the answer for everyone; only the holder of the claim can (IfMatch), so a taken-over claim does not clobber. */
-  async fulfil(claimed: CacheEntry, answer: CacheEntry['answer'], sourceDocumentId: string, now: Date = new Date()): Promise<void> {
-    await this.replace({ ...claimed, status: 'ready', lease: null, answer, sourceDocumentId, updatedAt: now.toISOString() }, claimed._etag);
-  }
-
-  /** Gives the claim up (the computation failed) so the next try computes afresh. */
-  async release(claimed: CacheEntry): Promise<void> {
+  /** Gives the claim up (the computation failed) so the next try computes afresh; only our own version is deleted. */
+  private async release(claimed: CacheEntry): Promise<void> {
     try {
-      await this.#container.item(claimed.id, claimed.id).delete(claimed._etag === undefined ? {} : { accessCondition: { type: 'IfMatch', condition: claimed._etag } });
+      await this.#container.item(claimed.id, claimed.id).delete({ accessCondition: { type: 'IfMatch', condition: requireETag(claimed.id, claimed._etag) } });
     } catch (e) {
       if (isCosmosError(e, StatusCodes.NotFound) || isCosmosError(e, StatusCodes.PreconditionFailed)) return;
       throw toStoreError(e, `release cache entry ${claimed.id}`);
@@ -103,12 +138,11 @@ export class ResultCache {
     }
   }
 
+  /** Always conditional: an entry read back from Cosmos has an `_etag`, and one without is refused loudly. */
   private async replace(entry: CacheEntry, ifMatch: string | undefined): Promise<CacheEntry | 'conflict'> {
     const { _etag: _ignored, ...body } = entry;
-    return this.write(
-      () => this.#container.item(entry.id, entry.id).replace<CacheEntry>(body as CacheEntry, ifMatch === undefined ? {} : { accessCondition: { type: 'IfMatch', condition: ifMatch } }),
-      entry.id,
-    );
+    const condition = requireETag(entry.id, ifMatch);
+    return this.write(() => this.#container.item(entry.id, entry.id).replace<CacheEntry>(body as CacheEntry, { accessCondition: { type: 'IfMatch', condition } }), entry.id);
   }
 
   private async write(op: () => Promise<{ resource?: CacheEntry | undefined }>, id: string): Promise<CacheEntry | 'conflict'> {
@@ -121,4 +155,14 @@ export class ResultCache {
       throw toStoreError(e, `write cache entry ${id}`);
     }
   }
+}
+
+/** A ready answer is reusable when its reported model is the one the service reports now (or none is known yet). */
+function sameModelVersion(entry: CacheEntry, reportedModel: string | null): boolean {
+  return reportedModel === null || (entry.answer?.model.reportedModel ?? null) === reportedModel;
+}
+
+function requireETag(id: string, etag: string | undefined): string {
+  if (etag === undefined || etag === '') throw new Error(`Cache entry ${id} has no _etag: refusing an unconditional write`);
+  return etag;
 }

@@ -23,7 +23,7 @@ export interface BlobRef {
   eTag: string;
   contentLength: number;
   contentType: string | null;
-  /** Event Grid `data.sequencer` of the write that produced this version; compares as a string. */
+  /** Always null now: event sequencers are not trusted for ordering (the blob's eTag is). Kept for old documents. */
   sequencer: string | null;
 }
 
@@ -60,6 +60,12 @@ export interface ImageDocument {
   lease?: Lease | null;
   /** Processing attempts for the current blob version (claims taken). */
   attempts?: number;
+  /**
+   * Model requests sent for the current blob version, every SDK retry included, counted before each is sent (so a
+   * crash mid-call still counts) and uncounted only when the service answered 429/401/403/404 (nothing was billed).
+   * Capped by MAX_MODEL_ATTEMPTS, after which the version ends `failed`.
+   */
+  modelAttempts?: number;
   /** When the current blob version was first claimed: the retry horizon counts from here. */
   firstAttemptAt?: string;
   /** The last transient fault, kept while `processing` so the reconcile sweep can finalise with it. */

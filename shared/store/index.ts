@@ -14,6 +14,6 @@ export { ImageStore, MAX_LIST_LIMIT } from './ImageStore';
 export { InvalidContinuationTokenError, isInvalidContinuationTokenError } from './InvalidContinuationTokenError';
 export type { CosmosErrorLike } from './isCosmosError';
 export { cosmosStatus, isCosmosError } from './isCosmosError';
-export type { CacheClaim, CacheEntry, CacheKey } from './ResultCache';
+export type { CacheEntry, CacheKey, CacheOutcome, GetOrComputeOptions } from './ResultCache';
 export { cacheEntryId, ResultCache } from './ResultCache';
 export { toStoreError } from './toStoreError';

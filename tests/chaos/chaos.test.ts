@@ -3,12 +3,15 @@
  * the Event Grid stand-in delivers them through a proxy that duplicates 10 % (half of those concurrently) to a worker
  * process that is killed (-9) and restarted once mid-run; the fake Azure OpenAI answers 5 % 429, 2 % 5xx and 1 % never
  * (timeouts); 3 % of uploads are hostile and 5 % repeat earlier bytes under a new name. Afterwards the reconcile sweep
- * runs, and the figures are printed and written to tests/output/chaos.json. Loopback only; bounded in count and time.
+ * runs, and the figures are printed and written to tests/output/chaos.json. Billing counts every request the fake
+ * received and did not refuse with 429 (answered, failed, hung or abandoned by the client alike: Azure bills what it
+ * received), per image content. A second scenario makes every model call slower than the timeout and checks that
+ * every image ends `failed` within MAX_MODEL_ATTEMPTS paid attempts. Loopback only; bounded in count and time.
  */
 import type { ChildProcess } from 'node:child_process';
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
@@ -21,7 +24,7 @@ import { createServices, pipelineDeps } from '../../shared/runtime';
 import type { ImageDocument } from '../../shared/store';
 import { createCosmosContainer, documentId, FINAL_STATUSES } from '../../shared/store';
 import { uniqueName } from '../support/emulators';
-import type { FakeOpenAI, Fault } from '../support/fakeOpenAI';
+import type { FakeOpenAI, Fault, RecordedRequest } from '../support/fakeOpenAI';
 import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
 import { emptyBytes, jpeg, pngBomb, randomBytes, svg, textAsJpg, truncatedJpeg } from '../support/imageFixtures';
 import type { DuplicatingProxy } from './duplicatingProxy';
@@ -53,10 +56,15 @@ let standIn: EventGridStandIn | undefined;
 let worker: ChildProcess | undefined;
 const workerPeakKb: number[] = [];
 
-function startWorker(): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'worker.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startWorker(workerEnv: Record<string, string> = env): Promise<{ proc: ChildProcess; url: string }> {
+  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'worker.js')], { env: { ...process.env, ...workerEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  // CHAOS_WORKER_LOG=<file> (with WORKER_LOG=1) keeps the workers' log lines for a post-mortem.
+  const logFile = process.env['CHAOS_WORKER_LOG'];
+  proc.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+    if (logFile !== undefined) appendFileSync(logFile, d);
+  });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`worker did not start in 30 s: ${stderr}`)), 30_000);
     proc.stdout?.on('data', (d: Buffer) => {
@@ -105,8 +113,10 @@ beforeAll(async () => {
     AZURE_OPENAI_API_KEY: fake.apiKey,
     MODEL_MAX_RETRIES: '2',
     MODEL_TIMEOUT_MS: '1500',
-    EVENT_BUDGET_MS: '4000',
-    CLAIM_LEASE_MS: '6000',
+    // Room for the download and preprocessing of a loaded 2-core machine plus an attempt and its SDK retry.
+    EVENT_BUDGET_MS: '8000',
+    CLAIM_LEASE_MS: '12000',
+    MAX_MODEL_ATTEMPTS: '3',
   };
   services = await createServices(loadConfig(env));
   await services.images.createIfNotExists();
@@ -230,14 +240,13 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
   clearInterval(memTimer);
   workerPeakKb.push(vmHwmKb(worker?.pid));
 
-  // Billing: every 200 answer is a paid call; group by the image content sent.
-  const billed = new Map<string, number>();
+  // Billing: every request the fake received is paid unless it was refused with 429 (hung, abandoned and failed
+  // ones included); answers (200) are what a second payment for the same content would be about.
+  const paid = paidByContent(fake.requests);
   const billedAt = new Map<string, Array<{ receivedMs: number; answeredMs: number }>>();
   for (const r of fake.requests) {
     if (!r.path.endsWith('/chat/completions') || r.status !== 200) continue;
-    const url = JSON.stringify(r.body).match(/data:image\/[a-z]+;base64,([A-Za-z0-9+/=]+)/)?.[1] ?? '';
-    const h = createHash('sha256').update(url).digest('hex');
-    billed.set(h, (billed.get(h) ?? 0) + 1);
+    const h = contentOf(r);
     billedAt.set(h, [...(billedAt.get(h) ?? []), { receivedMs: (r.receivedAt ?? 0) - wallStart, answeredMs: (r.answeredAt ?? 0) - wallStart }]);
   }
   // Every call received before the first worker exited was made by it: the restart comes a second later.
@@ -261,8 +270,11 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     documentsByStatus: byStatus,
     lost: pending.size,
     lostNames: [...pending.values()].slice(0, 20).map((c) => c.name),
-    uniqueContentsBilled: billed.size,
-    modelCallsPerUniqueContent: +([...billed.values()].reduce((a, b) => a + b, 0) / Math.max(1, billed.size)).toFixed(3),
+    uniqueContentsBilled: paid.size,
+    // Paid requests (SDK retries, timeouts and hung calls included; 429s not) per content sent to the model.
+    paidAttempts: paidSummary(paid),
+    // The same count as the documents record it (persisted before each request): never below what the fake saw.
+    paidAttemptsRecordedOnDocuments: docs.reduce((a, d) => a + (d.modelAttempts ?? 0), 0),
     // Paid twice by one worker's lifetime, or by the killed worker for a call that should have finished long before
     // the kill: what claims and the cache must prevent.
     doubleBilled: billing.doubleBilled,
@@ -289,8 +301,96 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
 
   expect(result.lost).toBe(0);
   expect(result.doubleBilled).toBe(0);
+  expect(result.paidAttempts.max).toBeLessThanOrEqual(Number(env['MAX_MODEL_ATTEMPTS']));
+  expect(result.paidAttemptsRecordedOnDocuments).toBeGreaterThanOrEqual(result.paidAttempts.total);
   // Only invocations in flight at the kill can lose an answer: at most the stand-in's concurrency plus the proxy's duplicates.
   expect(result.paidAnswersLostInTheKill).toBeLessThanOrEqual(16);
   expect(hostile.every((d) => d?.status === 'rejected')).toBe(true);
   expect(killed).toBe(true);
 });
+
+it('chaos, slow model: every call slower than the timeout ends every image failed within MAX_MODEL_ATTEMPTS paid attempts', async () => {
+  const n = Math.min(N, Number(process.env['CHAOS_SLOW_N'] ?? 40));
+  // Room in each event for an attempt and the SDK's retry after its timeout, not for a third: the cap is reached
+  // over two or three deliveries, through both the gate and the count.
+  const slowEnv = { ...env, IMAGES_CONTAINER: uniqueName('chaos-slow'), COSMOS_DATABASE: uniqueName('chaos-slow'), MODEL_TIMEOUT_MS: '500', EVENT_BUDGET_MS: '3000', CLAIM_LEASE_MS: '5000', MODEL_MAX_RETRIES: '2', MAX_MODEL_ATTEMPTS: '3' };
+  const slow = await createServices(loadConfig(slowEnv));
+  await slow.images.createIfNotExists();
+  const deadLetter = slow.blobService.getContainerClient(`${slowEnv.IMAGES_CONTAINER}-dl`);
+  fake.reset();
+  fake.setAnswer(({ schema }) => ({ answer: answerFromSchema(schema, { label: 'cat' }) }));
+  // Every call answers only after 2 s, long after the client's 500 ms timeout: billed, never used.
+  fake.setFaultPlan(() => ({ kind: 'slow', delayMs: 2000 }));
+  const w = await startWorker(slowEnv);
+  const slowStandIn = new EventGridStandIn({ images: slow.images, deadLetter, endpoint: `${w.url}/runtime/webhooks/EventGrid?functionName=classifyBlob`, pollMs: 200, retryScale: 0.01, concurrency: 8, maxQueue: n + 100 });
+  try {
+    await slowStandIn.start();
+    for (let i = 0; i < n; i++) {
+      await slow.images.getBlockBlobClient(`pets/slow/${i}.jpg`).uploadData(await jpeg(120 + i, 90, { colour: `#${(i * 40503 + 4096).toString(16).padStart(6, '0').slice(-6)}` }), { blobHTTPHeaders: { blobContentType: 'image/jpeg' } });
+    }
+    const ids = Array.from({ length: n }, (_, i) => documentId(slow.images.containerName, `pets/slow/${i}.jpg`));
+    const finals = new Map<string, ImageDocument>();
+    const until = performance.now() + Math.max(120_000, n * 3000);
+    while (finals.size < n && performance.now() < until) {
+      for (const id of ids) {
+        if (finals.has(id)) continue;
+        const d = await slow.store.get(id);
+        if (d !== undefined && FINAL_STATUSES.includes(d.status)) finals.set(id, d);
+      }
+      if (finals.size < n) await new Promise((r) => setTimeout(r, 500));
+    }
+    const paid = paidByContent(fake.requests);
+    const docs = [...finals.values()];
+    const result = {
+      n,
+      lost: n - finals.size,
+      failed: docs.filter((d) => d.status === 'failed').length,
+      codes: [...new Set(docs.map((d) => d.error?.code))],
+      paidAttempts: paidSummary(paid),
+      paidAttemptsRecordedOnDocuments: docs.reduce((a, d) => a + (d.modelAttempts ?? 0), 0),
+      eventGrid: slowStandIn.stats,
+    };
+    mkdirSync(join(ROOT, 'tests', 'output'), { recursive: true });
+    writeFileSync(join(ROOT, 'tests', 'output', 'chaos-slow.json'), JSON.stringify(result, null, 2));
+    console.log(`[chaos] slow-model result (tests/output/chaos-slow.json):\n${JSON.stringify(result, null, 2)}`);
+    expect(result.lost).toBe(0);
+    expect(result.failed).toBe(n);
+    expect(result.codes).toEqual(['model_timeout']);
+    expect(result.paidAttempts.max).toBeLessThanOrEqual(3);
+    expect(result.paidAttempts.total).toBeLessThanOrEqual(3 * n);
+    expect(result.paidAttemptsRecordedOnDocuments).toBeGreaterThanOrEqual(result.paidAttempts.total);
+  } finally {
+    await slowStandIn.stop();
+    w.proc.kill('SIGKILL');
+    fake.setFaultPlan(undefined);
+    await slow.images.deleteIfExists();
+    await deadLetter.deleteIfExists();
+    const c = await createCosmosContainer({ ...slow.config.cosmos, createIfMissing: false }).catch(() => undefined);
+    await c?.database.delete().catch(() => undefined);
+  }
+});
+
+/** The image content a chat request carried (sha-256 of its data URL), which identifies the image version asked about. */
+function contentOf(r: RecordedRequest): string {
+  const url = JSON.stringify(r.body).match(/data:image\/[a-z]+;base64,([A-Za-z0-9+/=]+)/)?.[1] ?? '';
+  return createHash('sha256').update(url).digest('hex');
+}
+
+/** Paid requests per content: every chat request received, except those refused with 429 (Azure bills no throttled request). */
+function paidByContent(requests: readonly RecordedRequest[]): Map<string, number> {
+  const paid = new Map<string, number>();
+  for (const r of requests) {
+    if (!r.path.endsWith('/chat/completions') || r.status === 429) continue;
+    const h = contentOf(r);
+    paid.set(h, (paid.get(h) ?? 0) + 1);
+  }
+  return paid;
+}
+
+function paidSummary(paid: Map<string, number>): { total: number; perContentMean: number; max: number; histogram: Record<string, number> } {
+  const counts = [...paid.values()];
+  const histogram: Record<string, number> = {};
+  for (const c of counts) histogram[String(c)] = (histogram[String(c)] ?? 0) + 1;
+  const total = counts.reduce((a, b) => a + b, 0);
+  return { total, perContentMean: +(total / Math.max(1, counts.length)).toFixed(3), max: Math.max(0, ...counts), histogram };
+}

@@ -66,8 +66,11 @@ describe('claims', () => {
     const event = blobCreatedEvent({ container: app.services.images.containerName, name: 'pets/held.jpg', eTag: u.eTag, contentLength: u.contentLength });
     // Worker A claims and stalls on a hanging model; worker B's delivery meanwhile must not call the model.
     fake.enqueue({ kind: 'hang' });
-    const a = processBlobCreated(event, { ...pipelineDeps(app.services), owner: 'worker-a', budgetMs: 1500 }).catch((e: unknown) => e);
+    // The budget leaves room for one 5 s attempt (MODEL_TIMEOUT_MS of the test app) and no second.
+    const a = processBlobCreated(event, { ...pipelineDeps(app.services), owner: 'worker-a', budgetMs: 6000 }).catch((e: unknown) => e);
     await expect.poll(async () => (await app.services.store.get(id))?.status, { timeout: 5000 }).toBe('processing');
+    // The claim is written before the request is sent: wait until A's request is at the model.
+    await expect.poll(modelCalls, { timeout: 5000 }).toBe(1);
     const b = await processBlobCreated(event, { ...pipelineDeps(app.services), owner: 'worker-b' }).catch((e: unknown) => e);
     expect(b).toMatchObject({ kind: 'transient', code: 'in_flight' });
     expect(modelCalls()).toBe(1);
@@ -119,13 +122,14 @@ describe('pay once per content', () => {
 });
 
 describe('deletes', () => {
-  it('BlobDeleted marks the document deleted and keeps its history; an older delete is ignored', async () => {
+  it('BlobDeleted marks the document deleted and keeps its history; a delete while the blob exists is ignored', async () => {
     const u = await app.upload('pets/bye.jpg', await jpeg());
     await app.deliver('pets/bye.jpg', u, { sequencer: '00000000000000000000000000000c02' });
     const id = documentId(app.services.images.containerName, 'pets/bye.jpg');
     const older = await app.deliver('pets/bye.jpg', u, { eventType: 'Microsoft.Storage.BlobDeleted', api: 'DeleteBlob', sequencer: '00000000000000000000000000000c01' });
     expect(older.outcome).toBe('ignored');
     expect((await app.services.store.get(id))?.status).toBe('classified');
+    await app.services.images.deleteBlob('pets/bye.jpg');
     const del = await app.deliver('pets/bye.jpg', u, { eventType: 'Microsoft.Storage.BlobDeleted', api: 'DeleteBlob', sequencer: '00000000000000000000000000000c03' });
     expect(del.outcome).toBe('deleted');
     expect(await app.services.store.get(id)).toMatchObject({ status: 'deleted', labels: ['cat'] });
@@ -135,7 +139,8 @@ describe('deletes', () => {
 describe('time budget', () => {
   it('a hanging model is abandoned within the budget and handed back for redelivery, with nothing final written', async () => {
     await app.cleanup();
-    app = await startTestApp(fake, { EVENT_BUDGET_MS: '1200', CLAIM_LEASE_MS: '5000', MODEL_TIMEOUT_MS: '20000', MODEL_MAX_RETRIES: '2' });
+    // Room for one 800 ms attempt in the budget, not for the SDK's retry after it timed out.
+    app = await startTestApp(fake, { EVENT_BUDGET_MS: '1200', CLAIM_LEASE_MS: '5000', MODEL_TIMEOUT_MS: '800', MODEL_MAX_RETRIES: '2' });
     fake.enqueue({ kind: 'hang' });
     const u = await app.upload('pets/slow.jpg', await jpeg());
     const t0 = performance.now();

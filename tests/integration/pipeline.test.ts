@@ -167,11 +167,11 @@ describe('bad input ends rejected with a reason and no model call', () => {
     expect(d).toMatchObject({ status: 'rejected', error: { code: 'too_many_pixels' } });
   });
 
-  it('a blob deleted before processing → rejected blob_not_found', async () => {
+  it('a blob deleted before processing gets no document (nothing to describe), and no model call', async () => {
     const u = await app.upload('flowers/gone.jpg', await jpeg());
     await app.services.images.deleteBlob('flowers/gone.jpg');
-    const d = doc(await app.deliver('flowers/gone.jpg', u));
-    expect(d).toMatchObject({ status: 'rejected', error: { code: 'blob_not_found' } });
+    expect(await app.deliver('flowers/gone.jpg', u)).toMatchObject({ outcome: 'ignored', reason: expect.stringMatching(/does not exist/) });
+    expect((await app.services.store.list({ limit: 10 })).items).toHaveLength(0);
     expect(chatRequests()).toBe(0);
   });
 

@@ -1,5 +1,5 @@
-/** BlobCreated events in the published Event Grid schema, for tests that deliver them to the pipeline. */
-import { randomUUID } from 'node:crypto';
+/** BlobCreated events for tests, built by the same builder the dev host uses (shared/events/blobEvents.ts). */
+import { blobCreatedEvent as buildBlobCreated, nextSequencer } from '../../shared/events';
 
 export interface BlobCreatedOptions {
   container: string;
@@ -12,32 +12,30 @@ export interface BlobCreatedOptions {
   /** Blob endpoint of the account, e.g. http://127.0.0.1:10000/devstoreaccount1. */
   accountUrl?: string;
   eventType?: string;
+  /** Overrides `data.url` (a forged event); by default it is the blob's URL under accountUrl. */
+  url?: string;
 }
-
-let sequence = 1;
 
 /** Same envelope and data fields as the BlobCreated example in Azure's docs (shared/specs). */
 export function blobCreatedEvent(o: BlobCreatedOptions): Record<string, unknown> {
   const accountUrl = o.accountUrl ?? 'https://blobsightdev.blob.core.windows.net';
-  return {
-    topic: '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/blobsightdev',
-    subject: `/blobServices/default/containers/${o.container}/blobs/${o.name}`,
-    eventType: o.eventType ?? 'Microsoft.Storage.BlobCreated',
-    eventTime: new Date().toISOString(),
-    id: randomUUID(),
-    data: {
-      api: o.api ?? 'PutBlob',
-      clientRequestId: randomUUID(),
-      requestId: randomUUID(),
+  const event = buildBlobCreated(
+    {
+      accountName: new URL(accountUrl).pathname.split('/')[1] || new URL(accountUrl).hostname.split('.')[0] || 'blobsightdev',
+      container: o.container,
+      name: o.name,
+      url: o.url ?? `${accountUrl}/${o.container}/${o.name.split('/').map(encodeURIComponent).join('/')}`,
       eTag: o.eTag,
-      contentType: o.contentType ?? 'image/jpeg',
       contentLength: o.contentLength,
+      contentType: o.contentType ?? 'image/jpeg',
       blobType: 'BlockBlob',
-      url: `${accountUrl}/${o.container}/${o.name.split('/').map(encodeURIComponent).join('/')}`,
-      sequencer: o.sequencer ?? (sequence++).toString(16).padStart(32, '0'),
-      storageDiagnostics: { batchId: randomUUID() },
     },
-    dataVersion: '',
-    metadataVersion: '1',
-  };
+    'PutBlob',
+    new Date(),
+    o.sequencer ?? nextSequencer(),
+  );
+  // The builder types `api` to the completed writes; tests also send incomplete ones (PutBlock) and other event types.
+  if (o.api !== undefined) event.data['api'] = o.api;
+  if (o.eventType !== undefined) event.eventType = o.eventType;
+  return { ...event };
 }

@@ -96,4 +96,10 @@ describe('loadConfig', () => {
     const read = new Set([...source.matchAll(/(?:parse|read)\(env, '([A-Za-z_]+)'/g)].map((m) => m[1]));
     for (const name of read) expect(Object.keys(example.Values), `${name} missing from local.settings.example.json`).toContain(name);
   });
+
+  it('caps paid model attempts per image version at MAX_MODEL_ATTEMPTS (default 3) and refuses a nonsense value', () => {
+    expect(loadConfig(azureEnv).maxModelAttempts).toBe(3);
+    expect(loadConfig({ ...azureEnv, MAX_MODEL_ATTEMPTS: '5' }).maxModelAttempts).toBe(5);
+    expect(configError({ ...azureEnv, MAX_MODEL_ATTEMPTS: '0' })).toMatch(/MAX_MODEL_ATTEMPTS/);
+  });
 });

@@ -4,4 +4,5 @@ export { classificationFields, decideStatus, flattenLabels } from './decideStatu
 export type { BlobOutcome, PipelineDeps } from './processBlobCreated';
 export { processBlobCreated } from './processBlobCreated';
 export type { ReconcileOptions, ReconcileReport } from './reconcile';
+export type { ReconcileFailure } from './reconcile';
 export { reconcile } from './reconcile';

@@ -80,6 +80,10 @@ export interface BlobsightConfig {
     retryHorizonMs: number;
     /** Images processed per run at most. */
     maxItems: number;
+    /** Blobs the orphan scan looks at per run at most; the durable cursor carries on from there next run. */
+    maxScan: number;
+    /** Runs a dead-letter blob may keep failing before it is moved aside under `poison/`. */
+    maxDeadLetterAttempts: number;
   };
   timeBudget: {
     /** How long one event may take before the handler gives up and asks Event Grid to redeliver (it waits 30 s). */
@@ -109,6 +113,8 @@ export const DEFAULTS = {
   RECONCILE_STALE_AFTER_MS: 15 * 60_000,
   RETRY_HORIZON_HOURS: 24,
   RECONCILE_MAX_ITEMS: 100,
+  RECONCILE_MAX_SCAN: 5_000,
+  RECONCILE_DEADLETTER_MAX_ATTEMPTS: 10,
   CLAIM_LEASE_MS: 60_000,
 } as const;
 
@@ -207,6 +213,8 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     staleAfterMs: parse('RECONCILE_STALE_AFTER_MS', positiveInt, DEFAULTS.RECONCILE_STALE_AFTER_MS, 'Milliseconds, e.g. 900000 (15 min).'),
     retryHorizonMs: parse('RETRY_HORIZON_HOURS', z.coerce.number().positive().max(24 * 30), DEFAULTS.RETRY_HORIZON_HOURS, 'Hours, e.g. 24.') * 3_600_000,
     maxItems: parse('RECONCILE_MAX_ITEMS', positiveInt.max(10_000), DEFAULTS.RECONCILE_MAX_ITEMS, 'A whole number, e.g. 100.'),
+    maxScan: parse('RECONCILE_MAX_SCAN', positiveInt.max(1_000_000), DEFAULTS.RECONCILE_MAX_SCAN, 'A whole number of blobs, e.g. 5000.'),
+    maxDeadLetterAttempts: parse('RECONCILE_DEADLETTER_MAX_ATTEMPTS', positiveInt.max(1_000), DEFAULTS.RECONCILE_DEADLETTER_MAX_ATTEMPTS, 'A whole number of runs, e.g. 10.'),
   };
 
   let prices: Record<string, ModelPrice> = { ...DEFAULT_PRICES };

@@ -8,4 +8,5 @@ export type { BlobOutcome, PipelineDeps } from './processBlobCreated';
 export { processBlobCreated } from './processBlobCreated';
 export { markDeleted, processBlobDeleted } from './processBlobDeleted';
 export type { ReconcileOptions, ReconcileReport } from './reconcile';
+export type { ReconcileFailure } from './reconcile';
 export { reconcile } from './reconcile';

@@ -68,7 +68,8 @@ export const FUNCTIONS = [
         staleAfterMs: s.config.reconcile.staleAfterMs,
         retryHorizonMs: s.config.reconcile.retryHorizonMs,
         maxItems: s.config.reconcile.maxItems,
-        maxScan: 5000,
+        maxScan: s.config.reconcile.maxScan,
+        maxDeadLetterAttempts: s.config.reconcile.maxDeadLetterAttempts,
       }),
   },
   {

@@ -7,6 +7,7 @@ import { StatusCodes } from '@azure/cosmos';
 import type { ImageDocument, ImageStatus } from './imageDocument';
 import { InvalidContinuationTokenError } from './InvalidContinuationTokenError';
 import { cosmosStatus, isCosmosError } from './isCosmosError';
+import { ScanCursorStore } from './ScanCursorStore';
 import { toStoreError } from './toStoreError';
 
 export interface ListFilter {
@@ -150,7 +151,72 @@ export class ImageStore {
       continuationToken: next === undefined || next === '' ? null : encodeToken(next, queryHash),
     };
   }
+
+  /**
+   * What is stored for each of these ids (at most MAX_VERSION_LOOKUP): status and blob eTag, in one query instead of
+   * one point read per id. Ids with no image document are absent from the map.
+   */
+  async versionsOf(ids: readonly string[]): Promise<Map<string, StoredVersion>> {
+    if (ids.length > MAX_VERSION_LOOKUP) throw new RangeError(`at most ${MAX_VERSION_LOOKUP} ids per lookup, got ${ids.length}`);
+    const found = new Map<string, StoredVersion>();
+    const valid = ids.filter((id) => VALID_ID.test(id));
+    if (valid.length === 0) return found;
+    const spec: SqlQuerySpec = {
+      query: 'SELECT c.id, c.status, c.blob.eTag FROM c WHERE c.type = @type AND ARRAY_CONTAINS(@ids, c.id)',
+      parameters: [
+        { name: '@type', value: 'image' },
+        { name: '@ids', value: valid },
+      ],
+    };
+    try {
+      const { resources } = await this.#container.items.query<{ id: string; status: ImageStatus; eTag?: string }>(spec, { maxItemCount: MAX_VERSION_LOOKUP }).fetchAll();
+      for (const r of resources) found.set(r.id, { status: r.status, eTag: r.eTag ?? '' });
+    } catch (e) {
+      throw toStoreError(e, 'look up image documents');
+    }
+    return found;
+  }
+
+  /**
+   * Up to `limit` `processing` documents last updated before `updatedBefore`, ids strictly after `after`, in id order.
+   * Paging by id (pass the last id back as `after`) stays exact while the documents are rewritten: a document that
+   * leaves `processing` or changes its `updatedAt` cannot shift the others, as it would under a continuation token.
+   */
+  async listProcessing(o: { after: string; updatedBefore: string; limit: number }): Promise<ImageDocument[]> {
+    if (!Number.isInteger(o.limit) || o.limit < 1 || o.limit > MAX_LIST_LIMIT) throw new RangeError(`limit must be a whole number from 1 to ${MAX_LIST_LIMIT}, got ${o.limit}`);
+    const spec: SqlQuerySpec = {
+      query: 'SELECT TOP @limit * FROM c WHERE c.type = @type AND c.status = @status AND c.updatedAt < @before AND c.id > @after ORDER BY c.id',
+      parameters: [
+        { name: '@limit', value: o.limit },
+        { name: '@type', value: 'image' },
+        { name: '@status', value: 'processing' },
+        { name: '@before', value: normalizeSince(o.updatedBefore) },
+        { name: '@after', value: o.after },
+      ],
+    };
+    try {
+      const { resources } = await this.#container.items.query<ImageDocument>(spec, { maxItemCount: o.limit }).fetchAll();
+      return resources.map(toImageDocument);
+    } catch (e) {
+      throw toStoreError(e, 'list processing image documents');
+    }
+  }
+
+  /** The reconcile scan cursors, kept in this container beside the images. */
+  scanCursors(): ScanCursorStore {
+    return new ScanCursorStore(this.#container);
+  }
 }
+
+/** What the reconcile scan needs to know about a blob's document. */
+export interface StoredVersion {
+  status: ImageStatus;
+  /** The blob eTag the document describes, quotes included. */
+  eTag: string;
+}
+
+/** Ids per lookup query: about 35 KB of parameters, far inside Cosmos DB's query size limit. */
+export const MAX_VERSION_LOOKUP = 1000;
 
 /** One parameterized query; only single-field ORDER BY, ARRAY_CONTAINS and comparisons, which both engines support. */
 function buildListQuery(filter: ListFilter): SqlQuerySpec {

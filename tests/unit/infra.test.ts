@@ -85,6 +85,8 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   RECONCILE_STALE_AFTER_MS: 'the default fits the 5-minute reconcile schedule',
   RETRY_HORIZON_HOURS: 'the default matches the subscription’s 1,440-minute event time-to-live',
   RECONCILE_MAX_ITEMS: 'the default bounds one run’s model spend',
+  RECONCILE_MAX_SCAN: 'the default bounds one run’s listing and lookups; the durable cursor covers the rest over later runs',
+  RECONCILE_DEADLETTER_MAX_ATTEMPTS: 'the default (10 runs, about 50 minutes) fits the 5-minute reconcile schedule',
 };
 
 /** App settings Flex Consumption rejects (runtime and deployment live in functionAppConfig) or that would hold a secret. */

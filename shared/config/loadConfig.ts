@@ -64,6 +64,13 @@ export interface BlobsightConfig {
     /** Ask for token logprobs to compute confidences. */
     logprobs: boolean;
   };
+  /** Circuit breaker for misconfiguration failures of the model (401/403/404). */
+  modelBreaker: {
+    /** Consecutive 401/403/404 failures that stop model calls. */
+    threshold: number;
+    /** How long model calls stay stopped before one trial call, ms. */
+    cooldownMs: number;
+  };
   defaultProfile: string;
   /** Extra folder of profile JSON files, added to (or overriding) the built-in ones. */
   profilesDir: string | undefined;
@@ -107,6 +114,8 @@ export const DEFAULTS = {
   RETRY_HORIZON_HOURS: 24,
   RECONCILE_MAX_ITEMS: 100,
   CLAIM_LEASE_MS: 60_000,
+  MODEL_BREAKER_THRESHOLD: 5,
+  MODEL_BREAKER_COOLDOWN_MS: 60_000,
 } as const;
 
 /** Trimmed value, with the empty string treated as missing. */
@@ -186,6 +195,11 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     logprobs: parse('MODEL_LOGPROBS', bool, true, 'Use true or false.'),
   };
 
+  const modelBreaker = {
+    threshold: parse('MODEL_BREAKER_THRESHOLD', positiveInt.max(1000), DEFAULTS.MODEL_BREAKER_THRESHOLD, 'Consecutive 401/403/404 model failures before model calls stop, e.g. 5.'),
+    cooldownMs: parse('MODEL_BREAKER_COOLDOWN_MS', positiveInt, DEFAULTS.MODEL_BREAKER_COOLDOWN_MS, 'Milliseconds model calls stay stopped before a trial call, e.g. 60000.'),
+  };
+
   const limits = {
     maxBytes: parse('MAX_IMAGE_BYTES', positiveInt, DEFAULTS.MAX_IMAGE_BYTES, 'Bytes, e.g. 20971520 for 20 MiB.'),
     maxPixels: parse('MAX_IMAGE_PIXELS', positiveInt, DEFAULTS.MAX_IMAGE_PIXELS, 'Pixels (width x height), e.g. 40000000.'),
@@ -224,6 +238,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     cosmos,
     model: model as ModelConfig,
     modelRequest,
+    modelBreaker,
     defaultProfile: parse(
       'DEFAULT_PROFILE',
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'),

@@ -85,6 +85,8 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   RECONCILE_STALE_AFTER_MS: 'the default fits the 5-minute reconcile schedule',
   RETRY_HORIZON_HOURS: 'the default matches the subscription’s 1,440-minute event time-to-live',
   RECONCILE_MAX_ITEMS: 'the default bounds one run’s model spend',
+  MODEL_BREAKER_THRESHOLD: 'the default (5) stops a misconfigured model after a handful of images',
+  MODEL_BREAKER_COOLDOWN_MS: 'the default (60 s) probes once a minute while a role assignment propagates',
 };
 
 /** App settings Flex Consumption rejects (runtime and deployment live in functionAppConfig) or that would hold a secret. */

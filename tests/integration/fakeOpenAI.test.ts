@@ -264,8 +264,10 @@ describe('logprobs', () => {
 });
 
 describe('usage', () => {
-  it('prompt_tokens = ceil(text chars / 4) + GPT-4o image tokens for the image size and detail', async () => {
-    const text = 'Classify this image, please!'; // 28 characters → 7 tokens
+  it('prompt_tokens = o200k_base text tokens + chat overhead + GPT-4o image tokens for the image size and detail', async () => {
+    // o200k_base: Class|ify| this| image|,| please|! = 7 tokens; one message: 3 + 1 (role `user`); 3 prime the reply.
+    const text = 'Classify this image, please!';
+    const overhead = 3 + 1 + 3;
     const cases: [number, number, 'low' | 'high' | 'auto', number][] = [
       [1024, 1024, 'high', 765],
       [2048, 4096, 'auto', 1105],
@@ -281,7 +283,7 @@ describe('usage', () => {
         messages: [userMessage(url, detail, text)],
         response_format: responseFormat,
       });
-      expect(completion.usage!.prompt_tokens, `${width}x${height} ${detail}`).toBe(7 + expected);
+      expect(completion.usage!.prompt_tokens, `${width}x${height} ${detail}`).toBe(7 + overhead + expected);
       expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + completion.usage!.completion_tokens);
     }
   });

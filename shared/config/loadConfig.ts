@@ -66,6 +66,13 @@ export interface BlobsightConfig {
   };
   /** Paid model requests per image version (SDK retries and redeliveries included) after which it ends `failed`. */
   maxModelAttempts: number;
+  /** Circuit breaker for misconfiguration failures of the model (401/403/404). */
+  modelBreaker: {
+    /** Consecutive 401/403/404 failures that stop model calls. */
+    threshold: number;
+    /** How long model calls stay stopped before one trial call, ms. */
+    cooldownMs: number;
+  };
   defaultProfile: string;
   /** Extra folder of profile JSON files, added to (or overriding) the built-in ones. */
   profilesDir: string | undefined;
@@ -116,6 +123,8 @@ export const DEFAULTS = {
   RECONCILE_MAX_SCAN: 5_000,
   RECONCILE_DEADLETTER_MAX_ATTEMPTS: 10,
   CLAIM_LEASE_MS: 60_000,
+  MODEL_BREAKER_THRESHOLD: 5,
+  MODEL_BREAKER_COOLDOWN_MS: 60_000,
 } as const;
 
 /** Trimmed value, with the empty string treated as missing. */
@@ -195,6 +204,11 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     logprobs: parse('MODEL_LOGPROBS', bool, true, 'Use true or false.'),
   };
 
+  const modelBreaker = {
+    threshold: parse('MODEL_BREAKER_THRESHOLD', positiveInt.max(1000), DEFAULTS.MODEL_BREAKER_THRESHOLD, 'Consecutive 401/403/404 model failures before model calls stop, e.g. 5.'),
+    cooldownMs: parse('MODEL_BREAKER_COOLDOWN_MS', positiveInt, DEFAULTS.MODEL_BREAKER_COOLDOWN_MS, 'Milliseconds model calls stay stopped before a trial call, e.g. 60000.'),
+  };
+
   const limits = {
     maxBytes: parse('MAX_IMAGE_BYTES', positiveInt, DEFAULTS.MAX_IMAGE_BYTES, 'Bytes, e.g. 20971520 for 20 MiB.'),
     maxPixels: parse('MAX_IMAGE_PIXELS', positiveInt, DEFAULTS.MAX_IMAGE_PIXELS, 'Pixels (width x height), e.g. 40000000.'),
@@ -236,6 +250,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     model: model as ModelConfig,
     modelRequest,
     maxModelAttempts: parse('MAX_MODEL_ATTEMPTS', positiveInt.max(100), DEFAULTS.MAX_MODEL_ATTEMPTS, 'A whole number 1-100, e.g. 3.'),
+    modelBreaker,
     defaultProfile: parse(
       'DEFAULT_PROFILE',
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'),
@@ -252,11 +267,121 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
   return config;
 }
 
+/** The settings of each provider that only make sense together; the first two of each are required. */
+const AZURE_SETTINGS = ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'AZURE_OPENAI_API_KEY', 'OPENAI_API_VERSION'] as const;
+const OPENAI_SETTINGS = ['OPENAI_BASE_URL', 'OPENAI_MODEL', 'OPENAI_API_KEY'] as const;
+const OTHER_MODEL_SETTINGS = [
+  'MODEL_PROVIDER',
+  'LOCAL_DETECTOR_MODEL_DIR',
+  'MODEL_TIMEOUT_MS',
+  'MODEL_MAX_RETRIES',
+  'MODEL_LOGPROBS',
+  'MODEL_PRICES',
+  'MODEL_BREAKER_THRESHOLD',
+  'MODEL_BREAKER_COOLDOWN_MS',
+] as const;
+const MODEL_SETTINGS: readonly string[] = [...AZURE_SETTINGS, ...OPENAI_SETTINGS, ...OTHER_MODEL_SETTINGS];
+
+/** Names other samples and SDKs use for our settings; each is taken as a mistake for the one it maps to. */
+const SETTING_ALIASES: Readonly<Record<string, string>> = {
+  AZURE_OPENAI_DEPLOYMENT_NAME: 'AZURE_OPENAI_DEPLOYMENT',
+  AZURE_OPENAI_CHAT_DEPLOYMENT_NAME: 'AZURE_OPENAI_DEPLOYMENT',
+  AZURE_OPENAI_CHAT_DEPLOYMENT: 'AZURE_OPENAI_DEPLOYMENT',
+  AZURE_OPENAI_DEPLOYMENT_ID: 'AZURE_OPENAI_DEPLOYMENT',
+  AZURE_OPENAI_MODEL: 'AZURE_OPENAI_DEPLOYMENT',
+  AZURE_OPENAI_KEY: 'AZURE_OPENAI_API_KEY',
+  AZURE_OPENAI_API_VERSION: 'OPENAI_API_VERSION',
+  AZURE_OPENAI_BASE_URL: 'AZURE_OPENAI_ENDPOINT',
+  AZURE_OPENAI_URL: 'AZURE_OPENAI_ENDPOINT',
+  OPENAI_API_BASE: 'OPENAI_BASE_URL',
+  OPENAI_ENDPOINT: 'OPENAI_BASE_URL',
+  OPENAI_MODEL_NAME: 'OPENAI_MODEL',
+  OPENAI_KEY: 'OPENAI_API_KEY',
+};
+
+/**
+ * Likely misspellings of the model settings: a known alias, or a name within two edits (a swap of neighbours is
+ * one) of a setting, e.g. AZURE_OPENAI_ENDPIONT. Only reported while the intended setting is unset, so a stray
+ * alias next to the real setting (other tools' variables) does no harm.
+ */
+function misspeltModelSettings(env: Env, provider: string | undefined): string[] {
+  const known = new Set(MODEL_SETTINGS);
+  // With an explicit provider, a look-alike of the other provider's settings cannot change what runs.
+  const relevant = new Set<string>(
+    provider === 'azure-openai' ? [...AZURE_SETTINGS, ...OTHER_MODEL_SETTINGS] : provider === 'openai-compatible' ? [...OPENAI_SETTINGS, ...OTHER_MODEL_SETTINGS] : MODEL_SETTINGS,
+  );
+  const issues: string[] = [];
+  for (const name of Object.keys(env).sort()) {
+    if (known.has(name) || read(env, name) === undefined) continue;
+    const upper = name.toUpperCase();
+    const intended = SETTING_ALIASES[upper] ?? (known.has(upper) ? upper : closestSetting(upper));
+    if (intended === undefined || !relevant.has(intended) || read(env, intended) !== undefined) continue;
+    issues.push(`${name} is not a blobsight setting; did you mean ${intended}? Rename it (${intended} is not set).`);
+  }
+  return issues;
+}
+
+function closestSetting(name: string): string | undefined {
+  // Short names are too easy to confuse with unrelated variables.
+  if (name.length < 10) return undefined;
+  let best: { name: string; distance: number } | undefined;
+  for (const candidate of MODEL_SETTINGS) {
+    const distance = editDistance(name, candidate);
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name: candidate, distance };
+  }
+  return best?.name;
+}
+
+/**
+ * Optimal string alignment distance (Levenshtein plus swaps of neighbouring characters), hand-written because
+ * the libraries at hand (leven, fast-levenshtein) count a swap as two edits and would be a new runtime dependency.
+ */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const at = (i: number, j: number): number => d[i]?.[j] ?? Number.POSITIVE_INFINITY;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(at(i - 1, j) + 1, at(i, j - 1) + 1, at(i - 1, j - 1) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, at(i - 2, j - 2) + 1);
+      (d[i] as number[])[j] = v;
+    }
+  }
+  return at(a.length, b.length);
+}
+
+/** Which provider the settings present imply when MODEL_PROVIDER is unset; a partial set is an issue, never the local detector. */
+function inferProvider(env: Env, issues: string[]): string | undefined {
+  const present = (names: readonly string[]): string[] => names.filter((n) => read(env, n) !== undefined);
+  // OPENAI_API_VERSION alone is not counted: it has a default, the example settings carry it, and it means nothing by itself.
+  const azure = present(AZURE_SETTINGS.slice(0, 3));
+  const openai = present(OPENAI_SETTINGS);
+  const azurePrimary = present(AZURE_SETTINGS.slice(0, 2));
+  const openaiPrimary = present(OPENAI_SETTINGS.slice(0, 2));
+  if (azurePrimary.length > 0 && openaiPrimary.length > 0) {
+    issues.push(
+      `Settings of two model providers are present (${[...azurePrimary, ...openaiPrimary].join(', ')}). Set MODEL_PROVIDER=azure-openai or MODEL_PROVIDER=openai-compatible, or remove the other provider's settings.`,
+    );
+    return undefined;
+  }
+  if (azurePrimary.length > 0) return 'azure-openai';
+  if (openaiPrimary.length > 0) return 'openai-compatible';
+  // Only a key or an API version: half a configuration, which would otherwise silently mean the local detector.
+  const stray = azure.length > 0 ? { set: azure, missing: 'AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT' } : openai.length > 0 ? { set: openai, missing: 'OPENAI_BASE_URL and OPENAI_MODEL' } : undefined;
+  if (stray !== undefined) {
+    issues.push(
+      `${stray.set.join(' and ')} ${stray.set.length === 1 ? 'is' : 'are'} set but ${stray.missing} are not, so no model is configured. Set them, or set MODEL_PROVIDER=local-detector to use the embedded detector and ignore ${stray.set.join(', ')}.`,
+    );
+  }
+  return undefined;
+}
+
 function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
   const explicit = read(env, 'MODEL_PROVIDER');
-  const provider =
-    explicit ??
-    (read(env, 'AZURE_OPENAI_ENDPOINT') !== undefined ? 'azure-openai' : read(env, 'OPENAI_BASE_URL') !== undefined ? 'openai-compatible' : undefined);
+  const issuesBefore = issues.length;
+  if (explicit !== 'local-detector') issues.push(...misspeltModelSettings(env, explicit));
+  const provider = explicit ?? inferProvider(env, issues);
+  if (issues.length > issuesBefore) return undefined;
   // With no model configured the embedded detector serves object detection offline, and the default profile follows
   // (see DEFAULT_PROFILE); labelling profiles are then rejected with a reason that says how to configure a model.
   if (provider === undefined || provider === 'local-detector') return { provider: 'local-detector', modelDir: read(env, 'LOCAL_DETECTOR_MODEL_DIR') };
@@ -265,9 +390,9 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
     const deployment = read(env, 'AZURE_OPENAI_DEPLOYMENT');
     const apiVersion = read(env, 'OPENAI_API_VERSION') ?? DEFAULTS.OPENAI_API_VERSION;
     const before = issues.length;
-    if (endpoint === undefined) issues.push('AZURE_OPENAI_ENDPOINT is not set. Use https://<resource>.openai.azure.com/.');
+    if (endpoint === undefined) issues.push(`AZURE_OPENAI_ENDPOINT is not set${deployment === undefined ? '' : ' (AZURE_OPENAI_DEPLOYMENT is)'}. Use https://<resource>.openai.azure.com/.`);
     else if (!httpUrl.safeParse(endpoint).success) issues.push(`AZURE_OPENAI_ENDPOINT=${JSON.stringify(endpoint)} is not a URL. Use https://<resource>.openai.azure.com/.`);
-    if (deployment === undefined) issues.push('AZURE_OPENAI_DEPLOYMENT is not set. Use the name of your GPT-4o deployment.');
+    if (deployment === undefined) issues.push(`AZURE_OPENAI_DEPLOYMENT is not set${endpoint === undefined ? '' : ' (AZURE_OPENAI_ENDPOINT is)'}. Use the name of your GPT-4o deployment.`);
     if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) issues.push(`OPENAI_API_VERSION=${JSON.stringify(apiVersion)} is not an API version like 2024-10-21.`);
     if (issues.length > before) return undefined;
     return { provider, endpoint: endpoint as string, deployment: deployment as string, apiVersion, apiKey: read(env, 'AZURE_OPENAI_API_KEY') };
@@ -276,9 +401,9 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
     const baseURL = read(env, 'OPENAI_BASE_URL');
     const model = read(env, 'OPENAI_MODEL');
     const before = issues.length;
-    if (baseURL === undefined) issues.push('OPENAI_BASE_URL is not set. Use e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.');
+    if (baseURL === undefined) issues.push(`OPENAI_BASE_URL is not set${model === undefined ? '' : ' (OPENAI_MODEL is)'}. Use e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1.`);
     else if (!httpUrl.safeParse(baseURL).success) issues.push(`OPENAI_BASE_URL=${JSON.stringify(baseURL)} is not a URL.`);
-    if (model === undefined) issues.push('OPENAI_MODEL is not set. Use the model name the endpoint serves, e.g. gpt-4o.');
+    if (model === undefined) issues.push(`OPENAI_MODEL is not set${baseURL === undefined ? '' : ' (OPENAI_BASE_URL is)'}. Use the model name the endpoint serves, e.g. gpt-4o.`);
     if (issues.length > before) return undefined;
     return { provider, baseURL: baseURL as string, model: model as string, apiKey: read(env, 'OPENAI_API_KEY') };
   }

@@ -21,6 +21,9 @@ export type ErrorCode =
   | 'model_throttled'
   | 'model_unavailable'
   | 'model_timeout'
+  // transient but a misconfiguration (401/403, 404): redelivered, and repeated ones open the model circuit breaker
+  | 'model_auth'
+  | 'model_deployment_not_found'
   | 'storage_unavailable'
   | 'store_unavailable';
 
@@ -69,6 +72,13 @@ export class ConfigError extends Error {
     super(`Invalid blobsight configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
     this.issues = issues;
   }
+}
+
+/** Codes that mean the model endpoint is misconfigured (identity, role, deployment), not overloaded. */
+export const MODEL_MISCONFIGURATION_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['model_auth', 'model_deployment_not_found']);
+
+export function isModelMisconfiguration(e: unknown): e is TransientError {
+  return isTransientError(e) && MODEL_MISCONFIGURATION_CODES.has(e.code);
 }
 
 // Guards check `name` too, so they survive duplicate copies of this module (style: isRestError).

@@ -53,6 +53,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   model_bad_request: 502,
   model_throttled: 503,
   model_unavailable: 503,
+  model_auth: 503,
+  model_deployment_not_found: 503,
   storage_unavailable: 503,
   store_unavailable: 503,
   model_timeout: 504,

@@ -1,6 +1,8 @@
 /** Public names of the model client. */
 export { buildMessages } from './buildMessages';
 export { buildResponseFormat } from './buildResponseFormat';
+export type { BreakerState, BreakerStatus, CircuitBreakerOptions, ModelOutcome } from './CircuitBreakingClassifier';
+export { CircuitBreakingClassifier } from './CircuitBreakingClassifier';
 export type { ClassificationResult, ConfidenceSource, Decision, ModelClassification, ModelInfo, ModelUsage } from './classification';
 export type { Classifier, ClassifyInput } from './classifier';
 export type { LogprobConfidence, TokenLogprob } from './confidenceFromLogprobs';
@@ -10,7 +12,7 @@ export { costUsd } from './costUsd';
 export type { OpenAIClientDeps } from './createOpenAIClient';
 export { COGNITIVE_SERVICES_SCOPE, createOpenAIClient, KEYLESS_API_KEY_PLACEHOLDER } from './createOpenAIClient';
 export { getCredential } from './getCredential';
-export { mapModelError } from './mapModelError';
+export { AUTH_FIX, DEPLOYMENT_FIX, mapModelError } from './mapModelError';
 export { MAX_ANSWER_TOKENS, maxTokensFor } from './maxTokensFor';
 export type { OpenAIClassifierOptions } from './openAIClassifier';
 export { OpenAIClassifier } from './openAIClassifier';

@@ -13,6 +13,13 @@ const REQUEST_TIMEOUT = 408;
 const CONFLICT = 409;
 const INTERNAL_SERVER_ERROR = 500;
 
+/** What to do about a 401/403; also logged by CircuitBreakingClassifier and shown by the health check. */
+export const AUTH_FIX =
+  "Fix: assign the 'Cognitive Services OpenAI User' role on the Azure OpenAI resource to the app's identity (role assignments take up to ~10 min to propagate), or check AZURE_OPENAI_API_KEY / OPENAI_API_KEY if you configured a key.";
+/** What to do about a 404. */
+export const DEPLOYMENT_FIX =
+  'Fix: the deployment named by AZURE_OPENAI_DEPLOYMENT does not exist on AZURE_OPENAI_ENDPOINT (or OPENAI_MODEL on OPENAI_BASE_URL); check the name and the endpoint (a new deployment can take a few minutes to appear).';
+
 const IMAGE_PROBLEM =
   /\b(?:invalid|unsupported|corrupt(?:ed)?|malformed|unrecognized|not a valid|not represent a valid)\s+image\b|\b(?:could not|cannot|unable to|failed to)\s+(?:process|decode|read|parse|load)\s+(?:the\s+)?image\b/i;
 
@@ -22,9 +29,9 @@ const IMAGE_PROBLEM =
  * - 5xx, 408, 409, connection faults → transient `model_unavailable`; timeouts → transient `model_timeout`.
  * - The caller's AbortSignal (APIUserAbortError) → transient `model_timeout`: the caller gave up (deadline,
  *   shutdown), which says nothing about the image, so it must not end `rejected`.
- * - 401/403/404 → transient `model_unavailable`: a new role assignment or deployment takes minutes to
- *   propagate, and a later redelivery succeeds once it has; a real misconfiguration ends `failed` after
- *   Event Grid's retries instead of rejecting images that are fine.
+ * - 401/403 → transient `model_auth`, 404 → transient `model_deployment_not_found`, each with `details.fix`
+ *   naming the setting or role to fix: a new role assignment or deployment takes minutes to propagate, so a
+ *   redelivery can succeed once it has; CircuitBreakingClassifier stops calling the model while they repeat.
  * - 400 `content_filter` → permanent `content_filtered`, details.categories = the filtered categories.
  * - 400 about the image (invalid / unsupported / undecodable) → permanent `invalid_image`.
  * - Other 400 and other 4xx → permanent `model_bad_request`.
@@ -59,12 +66,17 @@ export function mapModelError(e: unknown): TransientError | PermanentError {
   if (status >= INTERNAL_SERVER_ERROR || status === REQUEST_TIMEOUT || status === CONFLICT) {
     return new TransientError('model_unavailable', `The model endpoint failed: ${errorMessage(e)}`, { cause: e, details, ...retry });
   }
-  if (status === UNAUTHORIZED || status === FORBIDDEN || status === NOT_FOUND) {
-    return new TransientError(
-      'model_unavailable',
-      `The model endpoint refused the call (${status}); check the deployment name and that the identity has the "Cognitive Services OpenAI User" role (new assignments take minutes to apply): ${errorMessage(e)}`,
-      { cause: e, details },
-    );
+  if (status === UNAUTHORIZED || status === FORBIDDEN) {
+    return new TransientError('model_auth', `The model endpoint refused the caller (${status}). ${AUTH_FIX} ${errorMessage(e)}`, {
+      cause: e,
+      details: { ...details, fix: AUTH_FIX },
+    });
+  }
+  if (status === NOT_FOUND) {
+    return new TransientError('model_deployment_not_found', `The model endpoint has no such deployment or model (404). ${DEPLOYMENT_FIX} ${errorMessage(e)}`, {
+      cause: e,
+      details: { ...details, fix: DEPLOYMENT_FIX },
+    });
   }
   if (status === BAD_REQUEST) {
     if (body.code === 'content_filter' || body.inner?.['code'] === 'ResponsibleAIPolicyViolation') {

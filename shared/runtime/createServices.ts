@@ -8,8 +8,9 @@ import type { BlobsightConfig } from '../config';
 import { loadConfig } from '../config';
 import type { HealthCheck, HealthDeps } from '../http';
 import type { Logger } from '../logging';
+import { consoleLogger } from '../logging';
 import type { Classifier } from '../model';
-import { createOpenAIClient, OpenAIClassifier } from '../model';
+import { CircuitBreakingClassifier, createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
 import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
@@ -32,8 +33,10 @@ export interface ServiceOverrides {
   credential?: TokenCredential;
   /** Replaces the model client's fetch (unit tests). */
   fetch?: typeof fetch;
-  /** Replaces the classifier entirely. */
+  /** Replaces the classifier entirely (still behind the circuit breaker). */
   classifier?: Classifier;
+  /** Where process-wide events (the model circuit breaker) are logged; default JSON lines on the console. */
+  log?: Logger;
 }
 
 export async function createServices(config: BlobsightConfig, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -54,7 +57,13 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const container = await createCosmosContainer(config.cosmos, cosmosKeyless ? getCredential() : undefined);
   const store = new ImageStore(container);
   const cache = new ResultCache(container);
-  const classifier = overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch));
+  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
+  const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
+    ...config.modelBreaker,
+    log: overrides.log ?? consoleLogger,
+    endpoint,
+  });
+  const classifier: Classifier = breaker;
 
   const checks: HealthCheck[] = [
     {
@@ -72,8 +81,21 @@ export async function createServices(config: BlobsightConfig, overrides: Service
         return { database: config.cosmos.database, container: config.cosmos.container };
       },
     },
+    {
+      // From the outcomes of real calls only: a probe call would spend tokens.
+      name: 'model',
+      run: () => {
+        const status = breaker.status();
+        if (status.state !== 'closed') {
+          const last = status.last;
+          return Promise.reject(new Error(
+            `model calls suspended (breaker ${status.state}) after ${last?.code ?? 'misconfiguration'} at ${last?.at ?? 'unknown time'}${status.retryAt === null ? '' : `; next trial call at ${status.retryAt}`}. ${last?.fix ?? ''}`.trim(),
+          ));
+        }
+        return Promise.resolve({ provider: classifier.info.provider, deployment: classifier.info.deployment, breaker: status.state, consecutiveMisconfigurations: status.consecutiveMisconfigurations, last: status.last });
+      },
+    },
   ];
-  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
 }
 

@@ -264,8 +264,10 @@ describe('logprobs', () => {
 });
 
 describe('usage', () => {
-  it('prompt_tokens = ceil(text chars / 4) + GPT-4o image tokens for the image size and detail', async () => {
-    const text = 'Classify this image, please!'; // 28 characters → 7 tokens
+  it('prompt_tokens = o200k_base text tokens + chat overhead + GPT-4o image tokens for the image size and detail', async () => {
+    // o200k_base: Class|ify| this| image|,| please|! = 7 tokens; one message: 3 + 1 (role `user`); 3 prime the reply.
+    const text = 'Classify this image, please!';
+    const overhead = 3 + 1 + 3;
     const cases: [number, number, 'low' | 'high' | 'auto', number][] = [
       [1024, 1024, 'high', 765],
       [2048, 4096, 'auto', 1105],
@@ -281,7 +283,7 @@ describe('usage', () => {
         messages: [userMessage(url, detail, text)],
         response_format: responseFormat,
       });
-      expect(completion.usage!.prompt_tokens, `${width}x${height} ${detail}`).toBe(7 + expected);
+      expect(completion.usage!.prompt_tokens, `${width}x${height} ${detail}`).toBe(7 + overhead + expected);
       expect(completion.usage!.total_tokens).toBe(completion.usage!.prompt_tokens + completion.usage!.completion_tokens);
     }
   });
@@ -767,5 +769,51 @@ describe('answer rules and bookkeeping', () => {
     expect([fake.requests.length, fake.pendingFaults]).toEqual([0, 0]);
     const res = await post(azureUrl(), validBody());
     expect(JSON.parse(res.json.choices[0]!.message.content).label).toBe('golden_retriever');
+  });
+});
+
+describe("GPT-4o's output limit and the order of checks", () => {
+  it('refuses max_tokens and max_completion_tokens above 16,384 with the 400 Azure answers, and accepts 16,384', async () => {
+    for (const param of ['max_tokens', 'max_completion_tokens'] as const) {
+      const over = await post(azureUrl(), validBody({ [param]: 16_385 }));
+      expect(over.status).toBe(400);
+      expect(over.json.error).toEqual({
+        message: `${param} is too large: 16385. This model supports at most 16384 completion tokens, whereas you provided 16385.`,
+        type: 'invalid_request_error',
+        param,
+        code: 'invalid_value',
+      });
+      expect((await post(azureUrl(), validBody({ [param]: 16_384 }))).status).toBe(200);
+    }
+    const error = await azure()
+      .chat.completions.create({ model: 'gpt-4o', messages: [userMessage()], max_tokens: 32_000 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BadRequestError);
+    expect((error as BadRequestError).param).toBe('max_tokens');
+  });
+
+  it('validates a request before it draws a fault: a bad request gets its 400 and the queued fault waits for the next valid one', async () => {
+    fake.enqueue({ kind: 'throttle', retryAfterMs: 10 }, { kind: 'server-error', status: 500 });
+    const tooMany = await post(azureUrl(), validBody({ max_tokens: 100_000 }));
+    expect([tooMany.status, tooMany.json.error.param]).toEqual([400, 'max_tokens']);
+    const unknownField = await post(azureUrl(), validBody({ frobnicate: true }));
+    expect([unknownField.status, unknownField.json.error.message]).toEqual([400, 'Unrecognized request argument supplied: frobnicate']);
+    expect(fake.pendingFaults).toBe(2);
+    expect((await post(azureUrl(), validBody())).status).toBe(429);
+    expect((await post(azureUrl(), validBody())).status).toBe(500);
+    expect((await post(azureUrl(), validBody())).status).toBe(200);
+    expect(fake.pendingFaults).toBe(0);
+  });
+
+  it('a fault plan is not consulted for a request the service would refuse', async () => {
+    const asked: number[] = [];
+    fake.setFaultPlan((i) => {
+      asked.push(i);
+      return { kind: 'server-error', status: 503 };
+    });
+    expect((await post(azureUrl(), validBody({ temperature: 5 }))).status).toBe(400);
+    expect(asked).toEqual([]);
+    expect((await post(azureUrl(), validBody())).status).toBe(503);
+    expect(asked).toEqual([0]);
   });
 });

@@ -1,5 +1,5 @@
 // Cross-checks the fake's hand-coded service rules and its answers against the published Azure OpenAI inference spec.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,12 +18,13 @@ import {
   SEVERITY_FILTER_CATEGORIES,
   SPEC_REQUEST_PROPERTIES,
 } from '../support/fakeOpenAI/serviceContract';
+import { locateSpecs } from '../support/specs';
 
-const repoRoot = path.resolve(__dirname, '..', '..');
-const specsDir = path.resolve(repoRoot, '..', 'shared', 'specs');
+const specs = locateSpecs(['azure-openai-inference-2024-10-21.json', 'chat_completions.json']);
+const specsDir = specs.ok ? specs.dir : '';
 const specFile = path.join(specsDir, 'azure-openai-inference-2024-10-21.json');
 const exampleFile = path.join(specsDir, 'chat_completions.json');
-const hasSpecs = existsSync(specFile) && existsSync(exampleFile);
+const hasSpecs = specs.ok;
 
 /** The fields of raw service answers (errors and completions) that these tests read. */
 interface ServiceAnswer {
@@ -47,7 +48,7 @@ interface Schema {
 describe.skipIf(!hasSpecs)(
   hasSpecs
     ? 'fake OpenAI rules match the published Azure OpenAI inference spec 2024-10-21'
-    : `SKIPPED: ${specsDir} is absent (reference specs live outside user clones), so the spec cross-check cannot run`,
+    : `SKIPPED: the spec cross-check cannot run: ${specs.ok ? '' : specs.reason}`,
   () => {
     let schemas: Record<string, Schema>;
     let fake: FakeOpenAI;

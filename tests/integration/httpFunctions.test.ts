@@ -195,6 +195,7 @@ describe('GET /api/health', () => {
     expect(b.checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([
       ['storage', true],
       ['cosmos', true],
+      ['model', true],
     ]);
     expect(b.model).toMatchObject({ provider: 'azure-openai', deployment: fake.deployment, endpoint: fake.url });
     expect(JSON.stringify(b)).not.toContain(fake.apiKey);

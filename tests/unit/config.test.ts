@@ -52,7 +52,7 @@ describe('loadConfig', () => {
   });
 
   it('selects an OpenAI-compatible endpoint with an optional key', () => {
-    const c = loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', OPENAI_MODEL: 'llava' });
+    const c = loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '', OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1', OPENAI_MODEL: 'llava' });
     expect(c.model).toEqual({ provider: 'openai-compatible', baseURL: 'http://127.0.0.1:11434/v1', model: 'llava', apiKey: undefined });
   });
 
@@ -67,7 +67,42 @@ describe('loadConfig', () => {
     const c = loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '' });
     expect(c.model).toEqual({ provider: 'local-detector', modelDir: undefined });
     expect(c.defaultProfile).toBe('objects');
-    expect(loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', DEFAULT_PROFILE: 'pets' }).defaultProfile).toBe('pets');
+    expect(loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '', DEFAULT_PROFILE: 'pets' }).defaultProfile).toBe('pets');
+    // An API version alone (the example settings carry one) is no model configuration.
+    expect(loadConfig({ ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '', OPENAI_API_VERSION: '2024-10-21' }).model.provider).toBe('local-detector');
+  });
+
+  describe('with MODEL_PROVIDER unset, a partial or misspelt model setting is an error, never a silent local detector', () => {
+    const noModel = { ...azureEnv, AZURE_OPENAI_ENDPOINT: '', AZURE_OPENAI_DEPLOYMENT: '' };
+
+    it.each([
+      ['AZURE_OPENAI_DEPLOYMENT without AZURE_OPENAI_ENDPOINT', { AZURE_OPENAI_DEPLOYMENT: 'gpt-4o' }, /AZURE_OPENAI_ENDPOINT is not set \(AZURE_OPENAI_DEPLOYMENT is\)/],
+      ['AZURE_OPENAI_ENDPOINT without AZURE_OPENAI_DEPLOYMENT', { AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/' }, /AZURE_OPENAI_DEPLOYMENT is not set \(AZURE_OPENAI_ENDPOINT is\)/],
+      ['OPENAI_BASE_URL without OPENAI_MODEL', { OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1' }, /OPENAI_MODEL is not set \(OPENAI_BASE_URL is\)/],
+      ['OPENAI_MODEL without OPENAI_BASE_URL', { OPENAI_MODEL: 'gpt-4o' }, /OPENAI_BASE_URL is not set \(OPENAI_MODEL is\)/],
+      ['only AZURE_OPENAI_API_KEY', { AZURE_OPENAI_API_KEY: 'secret-value' }, /AZURE_OPENAI_API_KEY is set but AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT are not.*MODEL_PROVIDER=local-detector/],
+      ['only OPENAI_API_KEY', { OPENAI_API_KEY: 'sk-secret-value' }, /OPENAI_API_KEY is set but OPENAI_BASE_URL and OPENAI_MODEL are not/],
+      ['settings of both providers', { AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/', OPENAI_MODEL: 'gpt-4o' }, /two model providers.*AZURE_OPENAI_ENDPOINT, OPENAI_MODEL.*MODEL_PROVIDER=azure-openai/],
+      ['AZURE_OPENAI_ENDPIONT (swapped letters)', { AZURE_OPENAI_ENDPIONT: 'https://r.openai.azure.com/', AZURE_OPENAI_DEPLOYMENT: 'gpt-4o' }, /AZURE_OPENAI_ENDPIONT is not a blobsight setting; did you mean AZURE_OPENAI_ENDPOINT\?/],
+      ['AZURE_OPENAI_DEPLOYMENT_NAME (another sample\'s name)', { AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/', AZURE_OPENAI_DEPLOYMENT_NAME: 'gpt-4o' }, /AZURE_OPENAI_DEPLOYMENT_NAME is not a blobsight setting; did you mean AZURE_OPENAI_DEPLOYMENT\?/],
+      ['AZURE_OPENAI_DEPLOYMENT_NAME alone', { AZURE_OPENAI_DEPLOYMENT_NAME: 'gpt-4o' }, /did you mean AZURE_OPENAI_DEPLOYMENT\?/],
+      ['AZURE_OPENAI_KEY', { AZURE_OPENAI_ENDPOINT: 'https://r.openai.azure.com/', AZURE_OPENAI_DEPLOYMENT: 'gpt-4o', AZURE_OPENAI_KEY: 'secret-value' }, /did you mean AZURE_OPENAI_API_KEY\?/],
+      ['OPENAI_BASE_ULR', { OPENAI_BASE_ULR: 'http://127.0.0.1:11434/v1', OPENAI_MODEL: 'llava' }, /OPENAI_BASE_ULR is not a blobsight setting; did you mean OPENAI_BASE_URL\?/],
+      ['MODEL_PROVDER', { MODEL_PROVDER: 'azure-openai' }, /did you mean MODEL_PROVIDER\?/],
+      ['a lower-case azure_openai_endpoint', { azure_openai_endpoint: 'https://r.openai.azure.com/' }, /azure_openai_endpoint is not a blobsight setting; did you mean AZURE_OPENAI_ENDPOINT\?/],
+    ])('%s', (_name, env, message) => {
+      const msg = configError({ ...noModel, ...env });
+      expect(msg).toMatch(message);
+      expect(msg).not.toContain('secret-value');
+    });
+
+    it('a look-alike next to the real setting, or of the provider not chosen, changes nothing', () => {
+      expect(loadConfig({ ...azureEnv, AZURE_OPENAI_DEPLOYMENT_NAME: 'other' }).model).toMatchObject({ provider: 'azure-openai', deployment: 'gpt-4o' });
+      expect(loadConfig({ ...azureEnv, MODEL_PROVIDER: 'azure-openai', OPENAI_MODEL_NAME: 'x' }).model.provider).toBe('azure-openai');
+      expect(loadConfig({ ...noModel, MODEL_PROVIDER: 'local-detector', AZURE_OPENAI_ENDPIONT: 'https://r.openai.azure.com/', OPENAI_API_KEY: 'k' }).model.provider).toBe('local-detector');
+      // Unrelated variables are not taken for misspellings.
+      expect(loadConfig({ ...azureEnv, NODE_OPTIONS: '--max-old-space-size=2048', WEBSITE_SITE_NAME: 'app', APPSETTING_AZURE_OPENAI_ENDPOINT: 'x', OPENAI_API_TYPE: 'azure' }).model.provider).toBe('azure-openai');
+    });
   });
 
   it('names the missing deployment when only the Azure OpenAI endpoint is set', () => {

@@ -87,6 +87,8 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   RECONCILE_MAX_ITEMS: 'the default bounds one run’s model spend',
   RECONCILE_MAX_SCAN: 'the default bounds one run’s listing and lookups; the durable cursor covers the rest over later runs',
   RECONCILE_DEADLETTER_MAX_ATTEMPTS: 'the default (10 runs, about 50 minutes) fits the 5-minute reconcile schedule',
+  MODEL_BREAKER_THRESHOLD: 'the default (5) stops a misconfigured model after a handful of images',
+  MODEL_BREAKER_COOLDOWN_MS: 'the default (60 s) probes once a minute while a role assignment propagates',
 };
 
 /** App settings Flex Consumption rejects (runtime and deployment live in functionAppConfig) or that would hold a secret. */

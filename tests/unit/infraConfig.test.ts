@@ -126,6 +126,18 @@ describe('.github/workflows/infra.yml', () => {
     const node = Object.values(wf.jobs).flatMap((j) => j.steps.map((s) => s.with?.['node-version'])).find((v) => v !== undefined);
     expect(node).toBe(20);
   });
+
+  it('installs Chromium and fetches the pinned specs before npm test, so the browser test and the spec checks run in CI', () => {
+    const wf = parseYaml(read('.github/workflows/infra.yml')) as { jobs: Record<string, { container?: string; steps: { run?: string }[] }> };
+    const test = Object.values(wf.jobs).find((j) => j.steps.some((s) => /npm test\b/.test(s.run ?? '')));
+    const runs = test?.steps.map((s) => s.run ?? '') ?? [];
+    const at = (re: RegExp): number => runs.findIndex((r) => re.test(r));
+    expect(test?.container).toMatch(/bookworm|debian/);
+    expect(at(/apt-get install .*\bchromium\b/)).toBeGreaterThanOrEqual(0);
+    expect(at(/npm run fetch-specs/)).toBeGreaterThan(at(/npm ci\b/));
+    expect(at(/npm test\b/)).toBeGreaterThan(at(/npm run fetch-specs/));
+    expect(at(/npm test\b/)).toBeGreaterThan(at(/apt-get install .*\bchromium\b/));
+  });
 });
 
 /** Sample values for every output of main.bicep, as azd would store them after provisioning. */

@@ -296,13 +296,22 @@ describe('throttling and faults', () => {
     expect(e).toMatchObject({ kind: 'transient', code: 'model_timeout', details: { aborted: true } });
   });
 
-  it('401 and 403 are transient (role assignments take minutes to propagate) and not retried by the SDK', async () => {
+  it('401 and 403 are transient model_auth (role assignments take minutes to propagate) and not retried by the SDK', async () => {
     for (const status of [401, 403]) {
       const { fetch, requests } = fakeFetch(json(status, { error: { code: 'PermissionDenied', message: 'no role' } }));
       const e = await caught(classifier(fetch).classify({ image, profile: pets }));
       expect(requests).toHaveLength(1);
-      expect(e).toMatchObject({ kind: 'transient', code: 'model_unavailable', details: { status } });
+      expect(e).toMatchObject({ kind: 'transient', code: 'model_auth', details: { status } });
+      expect((e as Error).message).toMatch(/Cognitive Services OpenAI User/);
     }
+  });
+
+  it('404 DeploymentNotFound is transient model_deployment_not_found naming AZURE_OPENAI_DEPLOYMENT, not retried by the SDK', async () => {
+    const { fetch, requests } = fakeFetch(json(404, { error: { code: 'DeploymentNotFound', message: 'The API deployment for this resource does not exist.' } }));
+    const e = await caught(classifier(fetch).classify({ image, profile: pets }));
+    expect(requests).toHaveLength(1);
+    expect(e).toMatchObject({ kind: 'transient', code: 'model_deployment_not_found', details: { status: 404, code: 'DeploymentNotFound' } });
+    expect((e as Error).message).toMatch(/AZURE_OPENAI_DEPLOYMENT does not exist on AZURE_OPENAI_ENDPOINT/);
   });
 
   it('a 400 content filter on the prompt is permanent content_filtered with its categories', async () => {

@@ -1,14 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
 import { parseBlobEvent } from '../../shared/events';
 import { blobCreatedEvent } from '../support/blobEvents';
+import { locateSpecs } from '../support/specs';
 
-const specs = join(__dirname, '..', '..', '..', 'shared', 'specs');
-const haveSpecs = existsSync(join(specs, 'blobcreated-eventgrid-example.json'));
-if (!haveSpecs) console.warn(`[skip] ../shared/specs not found at ${specs}: published-example tests skipped`);
+const located = locateSpecs(['blobcreated-eventgrid-example.json', 'blobcreated-cloudevents-example.json']);
+const specs = located.ok ? located.dir : '';
+const haveSpecs = located.ok;
+if (!located.ok) console.warn(`[skip] published-example tests skipped: ${located.reason}`);
 
 describe('parseBlobEvent', () => {
   it.skipIf(!haveSpecs)('reads the published Event Grid and CloudEvents BlobCreated examples alike', () => {

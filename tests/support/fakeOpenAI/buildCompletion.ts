@@ -6,7 +6,7 @@ import { DEFAULT_FILTER_CATEGORY, type Fault } from './fault';
 import { promptTokens } from './promptTokens';
 import type { FinishReason } from './serviceContract';
 import type { Route } from './serviceError';
-import { type AnswerToken, tokenizeJson, tokenizeText, toLogprobContent } from './tokenize';
+import { type AnswerToken, tokenizeJson, tokenizeText, tokensText, toLogprobContent } from './tokenize';
 import type { ValidatedChatRequest } from './validateChatRequest';
 
 export interface CompletionInput {
@@ -40,7 +40,7 @@ export function buildCompletion(input: CompletionInput): Record<string, unknown>
     if (finishReason === 'stop') finishReason = 'length';
   }
 
-  const content = tokens.map((t) => t.text).join('');
+  const content = tokensText(tokens);
   const wantsLogprobs = request.logprobs && fault?.kind !== 'no-logprobs';
   const flagged = fault?.kind === 'content-filter-finish' ? (fault.category ?? DEFAULT_FILTER_CATEGORY) : undefined;
 

@@ -13,7 +13,7 @@ import { placeOutsideEnum } from './placeOutsideEnum';
 import { schemaViolations } from './schemaViolations';
 import { AZURE_API_VERSIONS_DEFAULT } from './serviceContract';
 import { azureGatewayError, invalidRequest, invalidUrl, resourceNotFound, type Route, ServiceError } from './serviceError';
-import { validateChatRequest } from './validateChatRequest';
+import { GPT_4O_MAX_OUTPUT_TOKENS, validateChatRequest } from './validateChatRequest';
 
 export interface FakeOpenAIOptions {
   /** Accepted deployment names (Azure route) and model names (OpenAI route); default ['gpt-4o']. */
@@ -26,6 +26,8 @@ export interface FakeOpenAIOptions {
   apiVersions?: string[];
   /** Model name reported in responses (and also accepted as a model name on the OpenAI route); default 'gpt-4o-2024-11-20'. */
   model?: string;
+  /** Largest `max_tokens` / `max_completion_tokens` accepted: the model's output limit; default GPT-4o's 16,384. */
+  maxOutputTokens?: number;
 }
 
 export interface AnswerContext {
@@ -70,7 +72,7 @@ export interface FakeOpenAI {
   readonly deployment: string;
   readonly apiVersion: string;
   setAnswer(rule: AnswerRule): void;
-  /** Consumed one per chat request that gets past routing, auth, api-version and deployment checks; then normal answers. */
+  /** Consumed one per chat request that gets past routing, auth, api-version, deployment and request validation; then normal answers. */
   enqueue(...faults: Fault[]): void;
   readonly pendingFaults: number;
   /** Decides a fault per chat request when none is queued (chaos runs: faults at random rates); undefined = answer normally. */
@@ -91,6 +93,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const bearerToken = options.bearerToken ?? 'test-token';
   const apiVersions = options.apiVersions ?? [...AZURE_API_VERSIONS_DEFAULT];
   const model = options.model ?? 'gpt-4o-2024-11-20';
+  const maxOutputTokens = options.maxOutputTokens ?? GPT_4O_MAX_OUTPUT_TOKENS;
 
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
@@ -139,6 +142,25 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
       if (raw.tooLarge) throw azureGatewayError(413, 'RequestEntityTooLarge', 'The request body is too large.');
 
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw.text);
+      } catch {
+        throw invalidRequest(
+          "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
+        );
+      }
+      const request = await validateChatRequest(parsed, route, { maxOutputTokens });
+      if (route === 'openai' && request.model !== undefined && !deployments.includes(request.model) && request.model !== model) {
+        throw new ServiceError(404, {
+          message: `The model \`${request.model}\` does not exist or you do not have access to it.`,
+          type: 'invalid_request_error',
+          param: null,
+          code: 'model_not_found',
+        });
+      }
+
+      // Drawn only for a request the service would accept: a bad request gets its 400 and leaves the fault queued.
       const fault = faults.shift() ?? plan?.(chatIndex++);
       if (fault?.kind === 'throttle') throw throttled(fault, route, url.searchParams.get('api-version') ?? '');
       if (fault?.kind === 'server-error') throw serverError(fault.status ?? 500, route);
@@ -149,24 +171,6 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       if (fault?.kind === 'slow') {
         await sleep(fault.delayMs);
         if (closing) return;
-      }
-
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw.text);
-      } catch {
-        throw invalidRequest(
-          "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON.)",
-        );
-      }
-      const request = await validateChatRequest(parsed, route);
-      if (route === 'openai' && request.model !== undefined && !deployments.includes(request.model) && request.model !== model) {
-        throw new ServiceError(404, {
-          message: `The model \`${request.model}\` does not exist or you do not have access to it.`,
-          type: 'invalid_request_error',
-          param: null,
-          code: 'model_not_found',
-        });
       }
       if (fault?.kind === 'content-filter-prompt') throw promptFiltered(fault.category ?? DEFAULT_FILTER_CATEGORY);
 

@@ -1,5 +1,13 @@
-/** Rough prompt-token count: text at four characters a token plus GPT-4o's published image-token formula. */
+/** Prompt-token count: GPT-4o's tokenizer (o200k_base) on the texts, the chat format's per-message overhead, and GPT-4o's published image-token formula. */
 import type { ImageInfo } from './inspectImage';
+import { o200kCount } from './o200k';
+
+/**
+ * The chat format's overhead as OpenAI's cookbook counts it for gpt-4o ("How to count tokens with tiktoken"):
+ * 3 tokens per message plus its role's tokens, and 3 that prime the reply.
+ */
+const TOKENS_PER_MESSAGE = 3;
+const REPLY_PRIMING_TOKENS = 3;
 
 /**
  * GPT-4o image tokens: `low` is a flat 85; `high`/`auto` fit the image in 2048×2048, then shrink its shortest side
@@ -18,19 +26,20 @@ export function imageTokens(width: number, height: number, detail: ImageInfo['de
   return 85 + 170 * Math.ceil(w / 512) * Math.ceil(h / 512);
 }
 
-/** Characters of every text in the messages (string contents and text parts), divided by four, rounded up. */
+/** o200k_base tokens of every message: its role, its string content or text parts, and the per-message overhead. */
 export function textTokens(messages: readonly unknown[]): number {
-  let chars = 0;
+  let tokens = REPLY_PRIMING_TOKENS;
   for (const message of messages) {
-    const content = (message as { content?: unknown }).content;
-    if (typeof content === 'string') chars += content.length;
+    const { role, content } = message as { role?: unknown; content?: unknown };
+    tokens += TOKENS_PER_MESSAGE + (typeof role === 'string' ? o200kCount(role) : 0);
+    if (typeof content === 'string') tokens += o200kCount(content);
     if (Array.isArray(content)) {
       for (const part of content as { type?: unknown; text?: unknown }[]) {
-        if (part.type === 'text' && typeof part.text === 'string') chars += part.text.length;
+        if (part.type === 'text' && typeof part.text === 'string') tokens += o200kCount(part.text);
       }
     }
   }
-  return Math.ceil(chars / 4);
+  return tokens;
 }
 
 export function promptTokens(messages: readonly unknown[], images: readonly ImageInfo[]): number {

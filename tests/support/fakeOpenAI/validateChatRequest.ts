@@ -34,7 +34,14 @@ export interface ValidatedChatRequest {
 
 type Body = Record<string, unknown>;
 
-export async function validateChatRequest(body: unknown, route: Route): Promise<ValidatedChatRequest> {
+/** GPT-4o's output limit (2024-08-06 and 2024-11-20): a larger `max_tokens` is refused, not clamped. */
+export const GPT_4O_MAX_OUTPUT_TOKENS = 16_384;
+
+export interface ModelLimits {
+  maxOutputTokens: number;
+}
+
+export async function validateChatRequest(body: unknown, route: Route, limits: ModelLimits = { maxOutputTokens: GPT_4O_MAX_OUTPUT_TOKENS }): Promise<ValidatedChatRequest> {
   if (!isPlainObject(body)) {
     throw invalidRequest(`Invalid type for request body: expected an object, but got ${typeName(body)} instead.`, null, 'invalid_type');
   }
@@ -54,6 +61,8 @@ export async function validateChatRequest(body: unknown, route: Route): Promise<
   const n = optionalInteger(body, 'n', 1, 128) ?? 1;
   const maxTokens = optionalInteger(body, 'max_tokens', 1, Number.MAX_SAFE_INTEGER);
   const maxCompletionTokens = optionalInteger(body, 'max_completion_tokens', 1, Number.MAX_SAFE_INTEGER);
+  checkOutputLimit('max_tokens', maxTokens, limits.maxOutputTokens);
+  checkOutputLimit('max_completion_tokens', maxCompletionTokens, limits.maxOutputTokens);
   optionalInteger(body, 'seed', Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   optionalString(body, 'user');
   checkStop(body);
@@ -100,6 +109,15 @@ export async function validateChatRequest(body: unknown, route: Route): Promise<
     n,
     model,
   };
+}
+
+/**
+ * The service's answer to an output budget above the model's limit, as reported from Azure OpenAI for gpt-4o
+ * (charmbracelet/catwalk#41): 400 invalid_request_error, `param` the field, `code` invalid_value.
+ */
+function checkOutputLimit(param: 'max_tokens' | 'max_completion_tokens', value: number | undefined, limit: number): void {
+  if (value === undefined || value <= limit) return;
+  throw invalidRequest(`${param} is too large: ${value}. This model supports at most ${limit} completion tokens, whereas you provided ${value}.`, param, 'invalid_value');
 }
 
 interface ImagePart {

@@ -68,8 +68,8 @@ export class CircuitBreakingClassifier implements Classifier {
   }
 
   /** The wrapped provider's last reported model version: the content cache compares answers against it. */
-  get lastReportedModel(): string | null | undefined {
-    return this.inner.lastReportedModel;
+  get lastReportedModel(): string | null {
+    return this.inner.lastReportedModel ?? null;
   }
 
   async classify(input: ClassifyInput): Promise<ModelClassification> {

@@ -50,6 +50,7 @@ let services: Services;
 let env: Record<string, string>;
 let proxy: DuplicatingProxy;
 let standIn: EventGridStandIn | undefined;
+const CHAOS_KEY = 'chaos-dev-host-key';
 let worker: ChildProcess | undefined;
 const workerPeakKb: number[] = [];
 
@@ -107,6 +108,8 @@ beforeAll(async () => {
     MODEL_TIMEOUT_MS: '1500',
     EVENT_BUDGET_MS: '4000',
     CLAIM_LEASE_MS: '6000',
+    // The worker's dev host wants its key on the Event Grid webhook, as the real host does.
+    FUNCTIONS_DEV_KEY: CHAOS_KEY,
   };
   services = await createServices(loadConfig(env));
   await services.images.createIfNotExists();
@@ -147,6 +150,7 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     images: services.images,
     deadLetter: services.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`),
     endpoint: `${proxy.url}/runtime/webhooks/EventGrid?functionName=classifyBlob`,
+    key: CHAOS_KEY,
     pollMs: 200,
     retryScale: 0.01,
     concurrency: 8,

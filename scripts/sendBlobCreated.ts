@@ -1,17 +1,23 @@
 /**
  * Sends the BlobCreated event for one blob to a Functions host's Event Grid webhook, as Event Grid would: works
- * against `func start` and the dev host alike. Usage: node dist/scripts/sendBlobCreated.js <blobName> [--host URL]
+ * against `func start` and the dev host alike. Usage: node dist/scripts/sendBlobCreated.js <blobName> [--host URL] [--key K]
  */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { blobCreatedEvent } from './dev/blobEvents';
 import { imagesContainerFromSettings } from './dev/imagesContainerFromSettings';
+import { packageRoot } from './dev/packageRoot';
 
-const USAGE = `Usage: node dist/scripts/sendBlobCreated.js <blobName> [--host http://localhost:7071] [--function classifyBlob] [--container images] [--connection-string <cs>]
+const USAGE = `Usage: node dist/scripts/sendBlobCreated.js <blobName> [--host http://localhost:7071] [--key <host key>] [--function classifyBlob] [--container images] [--connection-string <cs>]
 
 Reads the blob's properties from storage (AzureWebJobsStorage from local.settings.json / .env / the environment, else
 UseDevelopmentStorage=true) and POSTs a Microsoft.Storage.BlobCreated event to
-<host>/runtime/webhooks/EventGrid?functionName=<function> with aeg-event-type: Notification.`;
+<host>/runtime/webhooks/EventGrid?functionName=<function> with aeg-event-type: Notification.
+
+The webhook wants the host key (x-functions-key): --key, else FUNCTIONS_DEV_KEY, else the key npm start keeps in
+.data/function-key. Against func start, pass the eventgrid_extension system key (or the master key).`;
 
 async function main(): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -21,6 +27,7 @@ async function main(): Promise<number> {
       function: { type: 'string', default: 'classifyBlob' },
       container: { type: 'string' },
       'connection-string': { type: 'string' },
+      key: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,10 +60,11 @@ async function main(): Promise<number> {
     blobType: props.blobType ?? 'BlockBlob',
   });
   const url = `${values.host.replace(/\/+$/, '')}/runtime/webhooks/EventGrid?functionName=${encodeURIComponent(values.function)}`;
-  console.log(`POST ${url}\n${JSON.stringify([event], null, 2)}`);
+  const key = hostKey(values.key);
+  console.log(`POST ${url}${key === undefined ? ' (no key: the webhook will answer 401)' : ''}\n${JSON.stringify([event], null, 2)}`);
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification' }, body: JSON.stringify([event]), signal: AbortSignal.timeout(120_000) });
+    res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'aeg-event-type': 'Notification', ...(key === undefined ? {} : { 'x-functions-key': key }) }, body: JSON.stringify([event]), signal: AbortSignal.timeout(120_000) });
   } catch (e) {
     console.error(`No answer from ${values.host}: is func start or npm start running? (${e instanceof Error ? e.message : String(e)})`);
     return 1;
@@ -64,6 +72,16 @@ async function main(): Promise<number> {
   const text = await res.text();
   console.log(`→ ${res.status} ${res.statusText}${text === '' ? '' : `\n${text}`}`);
   return res.ok ? 0 : 1;
+}
+
+/** The key given, or FUNCTIONS_DEV_KEY, or the one `npm start` made and keeps in `.data/function-key`. */
+function hostKey(given: string | undefined): string | undefined {
+  const fromEnv = process.env['FUNCTIONS_DEV_KEY'];
+  if (given !== undefined && given.trim() !== '') return given.trim();
+  if (fromEnv !== undefined && fromEnv.trim() !== '') return fromEnv.trim();
+  const file = path.join(packageRoot(), '.data', 'function-key');
+  const stored = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
+  return stored === '' ? undefined : stored;
 }
 
 main().then(

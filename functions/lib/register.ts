@@ -7,6 +7,13 @@ import type { FunctionName, Services } from '../../shared/runtime';
 import { eventGridFunction, getServices, httpFunction, timerFunction } from '../../shared/runtime';
 import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapters';
 
+/**
+ * Request bodies reach the handlers as streams in Azure too. Without this the host reads each whole body into the
+ * invocation message before the worker sees a byte, so the streamed size limits (MAX_IMAGE_BYTES) would only guard
+ * the dev host. Every functions/*.ts registers through this module, so every entry point gets it.
+ */
+app.setup({ enableHttpStream: true });
+
 export type HttpHandler = (req: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 export type EventGridHandler = (event: EventGridEvent, context: InvocationContext) => Promise<void>;
 

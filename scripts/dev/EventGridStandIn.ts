@@ -17,6 +17,11 @@ export interface EventGridStandInOptions {
   deadLetter: ContainerClient;
   /** The subscriber, e.g. `http://127.0.0.1:7071/runtime/webhooks/EventGrid?functionName=classifyBlob`. */
   endpoint: string;
+  /**
+   * The host key the webhook wants (the host's `eventgrid_extension` system key; on the dev host its one key), sent
+   * as x-functions-key. Event Grid puts it in the subscription URL as `code`; a header keeps it out of log lines.
+   */
+  key?: string;
   /** How often the container is listed, ms. Default 500. */
   pollMs?: number;
   /** Multiplies Event Grid's retry delays and event time to live: 1 is Azure's schedule. Default 0.01 (10 s → 100 ms). */
@@ -65,7 +70,7 @@ interface Known {
 
 export class EventGridStandIn {
   readonly stats: StandInStats = { announced: 0, delivered: 0, failedAttempts: 0, deadLettered: 0 };
-  private readonly o: Required<Omit<EventGridStandInOptions, 'log' | 'random'>> & { log: ((line: string) => void) | undefined };
+  private readonly o: Required<Omit<EventGridStandInOptions, 'log' | 'random' | 'key'>> & { log: ((line: string) => void) | undefined; key: string | undefined };
   private readonly random: () => number;
   private readonly known = new Map<string, Known>();
   private readonly waiting: Delivery[] = [];
@@ -86,6 +91,7 @@ export class EventGridStandIn {
       images: options.images,
       deadLetter: options.deadLetter,
       endpoint: options.endpoint,
+      key: options.key,
       pollMs: options.pollMs ?? 500,
       retryScale,
       maxAttempts,
@@ -248,6 +254,7 @@ export class EventGridStandIn {
           'aeg-delivery-count': String(d.attempts - 1),
           'aeg-data-version': d.event.dataVersion,
           'aeg-metadata-version': d.event.metadataVersion,
+          ...(this.o.key === undefined ? {} : { 'x-functions-key': this.o.key }),
         },
         body: JSON.stringify([d.event]),
         signal: AbortSignal.any([timeout, this.abort.signal]),

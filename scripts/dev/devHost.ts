@@ -14,6 +14,7 @@ import { FUNCTIONS } from '../../shared/runtime';
 import { readNodeBody, sendWebResponse, toWebRequest } from './nodeHttpBridge';
 import type { CompiledRoute } from './routeTemplate';
 import { compareRoutes, compileRoute, matchRoute } from './routeTemplate';
+import { settleWithConcurrency } from './settleWithConcurrency';
 
 export interface DevHostOptions {
   services: Services;
@@ -23,6 +24,8 @@ export interface DevHostOptions {
   functions?: readonly FunctionDefinition[];
   /** Default 127.0.0.1: the dev host has one key for everything and must not be reachable from the network. */
   host?: string;
+  /** Events of one webhook delivery run at most this many at once. Default 4. */
+  webhookConcurrency?: number;
   /** Default 7071 (as `func start`); 0 picks a free port. */
   port?: number;
   /** One line per request and per function log entry. */
@@ -67,6 +70,9 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
   const eventGrid = new Map(functions.filter((f): f is EventGridFunctionDefinition => f.trigger === 'eventGrid').map((f) => [f.name.toLowerCase(), f]));
   const keyDigest = digest(options.functionKey);
 
+  const bindHost = options.host ?? '127.0.0.1';
+  const webhookConcurrency = Math.max(1, options.webhookConcurrency ?? 4);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const started = performance.now();
     const method = (req.method ?? 'GET').toUpperCase();
@@ -75,7 +81,21 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
       // Concatenated, not resolved: a path like `//other.host/x` must stay a path on this host.
       url = new URL(`http://${req.headers.host ?? '127.0.0.1'}${req.url ?? '/'}`);
     } catch {
+      req.resume();
       res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' }).end('Bad request URL or Host header.');
+      return;
+    }
+    // A page elsewhere that rebinds its DNS name to 127.0.0.1 reaches this port with its own Host header: refuse it.
+    if (!isAllowedHost(url.hostname, bindHost)) {
+      req.resume();
+      await sendWebResponse(res, problemResponse(400, 'invalid_host', `Host ${JSON.stringify(url.host)} is not this machine: the dev host answers only to loopback names (127.0.0.1, localhost, [::1]).`));
+      log(`${method} ${url.pathname} 400 (Host ${url.host} refused)`);
+      return;
+    }
+    if (!decodablePath(url.pathname)) {
+      req.resume();
+      await sendWebResponse(res, problemResponse(400, 'invalid_path', 'The path has a malformed percent-encoding (a % not followed by two hex digits of UTF-8).'));
+      log(`${method} ${url.pathname} 400 (bad percent-encoding)`);
       return;
     }
     const abort = new AbortController();
@@ -92,7 +112,9 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
         response = adminRun(req, method, url, name, keyDigest, options.runFunction);
       } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === EVENT_GRID_WEBHOOK_PATH.toLowerCase()) {
         name = url.searchParams.get('functionName') ?? '-';
-        response = await eventGridWebhook(req, method, url, eventGrid, options.services, log);
+        response = hasKey(req, url, keyDigest)
+          ? await eventGridWebhook(req, method, url, eventGrid, options.services, log, webhookConcurrency)
+          : webhookUnauthorized(req);
       } else {
         const found = pickRoute(routes, url.pathname, method);
         if (found.kind === 'none') {
@@ -183,6 +205,32 @@ function authorized(def: HttpFunctionDefinition, req: IncomingMessage, url: URL,
   return hasKey(req, url, keyDigest);
 }
 
+/**
+ * The host wants its `eventgrid_extension` system key (or the master key) on the webhook, as `code` or
+ * x-functions-key; the dev host's one key plays both. Without it anyone on the machine could inject events or answer
+ * the subscription handshake.
+ */
+function webhookUnauthorized(req: IncomingMessage): Response {
+  req.resume();
+  return problemResponse(401, 'unauthorized', `${EVENT_GRID_WEBHOOK_PATH} needs the host key (the dev host's function key): send it as the code query parameter or the x-functions-key header.`);
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]', '::1']);
+
+function isAllowedHost(hostname: string, bindHost: string): boolean {
+  const h = hostname.toLowerCase();
+  return LOOPBACK_HOSTS.has(h) || h.endsWith('.localhost') || h === bindHost.toLowerCase();
+}
+
+function decodablePath(pathname: string): boolean {
+  try {
+    decodeURIComponent(pathname);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function hasKey(req: IncomingMessage, url: URL, keyDigest: Buffer): boolean {
   const header = req.headers['x-functions-key'];
   const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? undefined;
@@ -205,8 +253,8 @@ async function invoke(def: HttpFunctionDefinition, params: Record<string, string
 
 /**
  * `POST /runtime/webhooks/EventGrid?functionName=<name>` as the Event Grid extension answers it: the validation
- * handshake, then Notification deliveries (an array of events, or one) run the function once per event, all at
- * once; 202 when every invocation succeeded, 500 when one threw, so Event Grid redelivers the batch.
+ * handshake, then Notification deliveries (an array of events, or one) run the function once per event, a few at a
+ * time; 202 when every invocation succeeded, 500 when one threw, so Event Grid redelivers the batch.
  */
 async function eventGridWebhook(
   req: IncomingMessage,
@@ -215,6 +263,7 @@ async function eventGridWebhook(
   functions: ReadonlyMap<string, EventGridFunctionDefinition>,
   services: Services,
   log: (line: string) => void,
+  concurrency: number,
 ): Promise<Response> {
   if (method !== 'POST') {
     req.resume();
@@ -229,7 +278,7 @@ async function eventGridWebhook(
   }
   const eventType = (headerValue(req, 'aeg-event-type') ?? '').toLowerCase();
   const body = await readNodeBody(req, MAX_WEBHOOK_BYTES);
-  if (body === null) return problemResponse(413, 'too_large', `The delivery is larger than ${MAX_WEBHOOK_BYTES} bytes.`);
+  if (body === null) return problemResponse(413, 'too_large', `The delivery is larger than the webhook's limit of ${MAX_WEBHOOK_BYTES} bytes (Event Grid sends at most 1 MB per batch).`, {}, { maxBytes: MAX_WEBHOOK_BYTES });
   let payload: unknown;
   try {
     payload = JSON.parse(body.toString('utf8'));
@@ -249,12 +298,11 @@ async function eventGridWebhook(
   }
   const events: unknown[] = Array.isArray(payload) ? payload : [payload];
   const logger = functionLogger(def.name, log);
-  const results = await Promise.allSettled(
-    events.map(async (event) => {
-      const result = await def.handler(event, logger, services);
-      log(`${def.name} ${describeEvent(event)}: ${result.outcome}`);
-    }),
-  );
+  // A batch of up to 1 MB of events: run a few at a time, so one delivery cannot start hundreds of downloads at once.
+  const results = await settleWithConcurrency(events, concurrency, async (event) => {
+    const result = await def.handler(event, logger, services);
+    log(`${def.name} ${describeEvent(event)}: ${result.outcome}`);
+  });
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed !== undefined) {
     const reason: unknown = failed.reason;

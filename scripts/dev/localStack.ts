@@ -113,6 +113,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       images: services.images,
       deadLetter,
       endpoint: `${host.url}${EVENT_GRID_WEBHOOK_PATH}?functionName=${encodeURIComponent(receiver.name)}`,
+      key: key.key,
       ...definedOnly(options.eventGrid ?? {}),
       log,
     });

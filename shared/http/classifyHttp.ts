@@ -6,7 +6,7 @@ import { requireProfile } from '../profiles';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
 import { errorToResponse, HttpProblem } from './problem';
-import { readBodyLimited } from './readBodyLimited';
+import { readImageFile } from './readImageFile';
 
 export interface ClassifyHttpDeps {
   classifier: Classifier;
@@ -14,9 +14,6 @@ export interface ClassifyHttpDeps {
   defaultProfile: string;
   limits: { maxBytes: number; maxPixels: number };
 }
-
-/** Multipart framing around the file: boundaries and part headers. */
-const MULTIPART_OVERHEAD = 64 * 1024;
 
 export async function classifyHttp(req: Request, ctx: HttpContext, deps: ClassifyHttpDeps): Promise<Response> {
   try {
@@ -26,7 +23,7 @@ export async function classifyHttp(req: Request, ctx: HttpContext, deps: Classif
       throw new HttpProblem(400, 'unknown_profile', `Unknown profile "${profileName}". Known profiles: ${deps.profiles.names().join(', ')}.`);
     }
     const profile = requireProfile(deps.profiles, profileName, 'the profile query parameter');
-    const bytes = await readImage(req, deps.limits.maxBytes);
+    const { bytes } = await readImageFile(req, deps.limits.maxBytes);
     const r = await classifyBytes(bytes, profile, { classifier: deps.classifier, limits: deps.limits }, req.signal);
     return json({
       status: r.status,
@@ -38,33 +35,4 @@ export async function classifyHttp(req: Request, ctx: HttpContext, deps: Classif
   } catch (e) {
     return errorToResponse(e, ctx.log);
   }
-}
-
-/** The image bytes from a raw `image/*` body or the first file part of `multipart/form-data`. */
-async function readImage(req: Request, maxBytes: number): Promise<Buffer> {
-  const type = (req.headers.get('content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
-  if (type.startsWith('image/') || type === 'application/octet-stream') {
-    const bytes = await readBodyLimited(req, maxBytes);
-    if (bytes.length === 0) throw new HttpProblem(400, 'empty_blob', 'The request body is empty; send the image bytes as the body.');
-    return bytes;
-  }
-  if (type === 'multipart/form-data') {
-    const raw = await readBodyLimited(req, maxBytes + MULTIPART_OVERHEAD);
-    let form: FormData;
-    try {
-      form = await new Response(raw, { headers: { 'content-type': req.headers.get('content-type') ?? '' } }).formData();
-    } catch {
-      throw new HttpProblem(400, 'bad_multipart', 'The multipart body could not be parsed.');
-    }
-    const file = [...form.values()].find((v) => typeof v !== 'string');
-    if (file === undefined || typeof file === 'string') throw new HttpProblem(400, 'no_file', 'The multipart body has no file part; send the image as a file field (e.g. "image").');
-    if (file.size > maxBytes) throw new HttpProblem(413, 'too_large', `The image is larger than the limit of ${maxBytes} bytes (MAX_IMAGE_BYTES).`, {}, { maxBytes });
-    if (file.size === 0) throw new HttpProblem(400, 'empty_blob', 'The uploaded file is empty.');
-    return Buffer.from(await file.arrayBuffer());
-  }
-  throw new HttpProblem(
-    415,
-    'unsupported_media_type',
-    `Content-Type ${JSON.stringify(type || '(none)')} is not accepted: send the image with an image/* content type, or as multipart/form-data.`,
-  );
 }

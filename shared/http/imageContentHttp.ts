@@ -23,7 +23,8 @@ export async function imageContentHttp(req: Request, ctx: HttpContext, deps: Ima
     const id = ctx.params['id'] ?? '';
     if (!DOCUMENT_ID.test(id)) throw new HttpProblem(400, 'invalid_id', 'The id must be 32 lower-case hex characters.');
     const rawSize = new URL(req.url).searchParams.get('size');
-    const size = rawSize === null ? DEFAULT_SIZE : Number(rawSize);
+    // Decimal digits only: Number() would also take `0x40`, `1e3` or an empty value (0).
+    const size = rawSize === null ? DEFAULT_SIZE : /^[1-9]\d{0,4}$/.test(rawSize) ? Number(rawSize) : NaN;
     if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) throw new HttpProblem(400, 'invalid_size', `size must be a whole number from ${MIN_SIZE} to ${MAX_SIZE}.`);
     const doc = await deps.store.get(id);
     if (doc === undefined) throw new HttpProblem(404, 'not_found', `No image document with id ${id}.`);

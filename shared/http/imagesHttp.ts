@@ -28,7 +28,17 @@ export async function getImageHttp(_req: Request, ctx: HttpContext, deps: Images
   }
 }
 
-const confidence = z.coerce.number().min(0).max(1);
+/**
+ * Query numbers in plain decimal only: `Number()` would read `0x10` as 16, `1e3` as 1000 and an empty value as 0
+ * (an empty minConfidence then hid every document without a confidence).
+ */
+const DECIMAL = /^(?:0|[1-9]\d*)(?:\.\d+)?$|^\.\d+$/;
+const WHOLE = /^(?:0|[1-9]\d{0,8})$/;
+const confidence = z
+  .string()
+  .regex(DECIMAL, 'a decimal number from 0 to 1, e.g. 0.8')
+  .transform(Number)
+  .pipe(z.number().min(0).max(1));
 const listQuery = z
   .object({
     status: z.enum(['classified', 'needs_review', 'rejected', 'failed', 'processing', 'deleted']).optional(),
@@ -38,7 +48,13 @@ const listQuery = z
     maxConfidence: confidence.optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     // Larger pages are capped rather than refused, so a client asking for "all" still gets a bounded answer.
-    limit: z.coerce.number().int().min(1).default(DEFAULT_PAGE).transform((n) => Math.min(n, MAX_PAGE)),
+    limit: z
+      .string()
+      .regex(WHOLE, 'a whole number in decimal, e.g. 25')
+      .transform(Number)
+      .pipe(z.number().int().min(1))
+      .optional()
+      .transform((n) => Math.min(n ?? DEFAULT_PAGE, MAX_PAGE)),
     continuationToken: z.string().min(1).max(16_384).optional(),
   })
   .strict()

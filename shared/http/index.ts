@@ -1,9 +1,11 @@
+export type { RouteMethods } from './allowedMethods';
+export { allowedMethods } from './allowedMethods';
 export type { ClassifyHttpDeps } from './classifyHttp';
 export { classifyHttp } from './classifyHttp';
 export type { HealthCheck, HealthDeps } from './healthHttp';
 export { healthHttp } from './healthHttp';
 export type { HttpContext } from './HttpContext';
-export { json } from './HttpContext';
+export { API_HEADERS, json } from './HttpContext';
 export type { ImageContentHttpDeps } from './imageContentHttp';
 export { imageContentHttp } from './imageContentHttp';
 export type { ImagesHttpDeps } from './imagesHttp';
@@ -16,4 +18,5 @@ export type { ReviewHttpDeps } from './reviewHttp';
 export { reviewHttp } from './reviewHttp';
 export type { UploadHttpDeps } from './uploadHttp';
 export { safeName, uploadHttp } from './uploadHttp';
+export type { WebHttpDeps } from './webHttp';
 export { webHttp, webRoot } from './webHttp';

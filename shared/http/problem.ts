@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../errors';
 import { isConfigError, isPermanentError, isTransientError } from '../errors';
 import type { Logger } from '../logging';
+import { API_HEADERS } from './HttpContext';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -24,6 +25,8 @@ const TITLES: Record<number, string> = {
   401: 'Unauthorized',
   404: 'Not Found',
   405: 'Method Not Allowed',
+  409: 'Conflict',
+  412: 'Precondition Failed',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
@@ -35,7 +38,7 @@ const TITLES: Record<number, string> = {
 
 export function problemResponse(status: number, code: string, detail: string, headers: Record<string, string> = {}, extra: Record<string, unknown> = {}): Response {
   const body = { type: `urn:blobsight:error:${code}`, title: TITLES[status] ?? 'Error', status, detail, code, ...extra };
-  return new Response(JSON.stringify(body), { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...headers } });
+  return new Response(JSON.stringify(body), { status, headers: { 'content-type': PROBLEM_CONTENT_TYPE, ...API_HEADERS, ...headers } });
 }
 
 /** HTTP status for each pipeline error code: bad input is 4xx, upstream trouble 5xx. */
@@ -76,6 +79,19 @@ export function errorToResponse(e: unknown, log: Logger): Response {
     if (status >= 500) log.warn('request failed upstream', { code: e.code, status });
     return problemResponse(status, e.code, e.message, headers, extra);
   }
+  if (isClientGone(e)) {
+    // The caller hung up (closed the tab, timed out): nothing failed here, and nobody reads this answer.
+    log.info('client went away before the answer', { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+    return problemResponse(499, 'client_closed_request', 'The client closed the connection before the answer.');
+  }
   log.error('unexpected error', { error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
   return problemResponse(500, 'internal', 'An unexpected error occurred; it has been logged.');
+}
+
+/** Errors a request body stream or an aborted request signal raises when the client disconnects. */
+function isClientGone(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as { code?: unknown }).code;
+  if (e.name === 'AbortError' || code === 'ABORT_ERR' || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') return true;
+  return e.message === 'aborted' || (e.cause !== undefined && e.cause !== e && isClientGone(e.cause));
 }

@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import type { RouteMethods } from './allowedMethods';
+import { allowedMethods } from './allowedMethods';
 import type { HttpContext } from './HttpContext';
 import { errorToResponse, HttpProblem } from './problem';
 
@@ -26,10 +28,28 @@ export function webRoot(from: string = __dirname): string {
 
 const cache = new Map<string, Buffer>();
 
-export function webHttp(req: Request, ctx: HttpContext): Promise<Response> {
+export interface WebHttpDeps {
+  /** The API's routes: a path one of them serves, asked with another method, is a 405 naming the methods it has. */
+  apiRoutes: readonly RouteMethods[];
+}
+
+/** Methods the page answers itself. */
+const PAGE_METHODS = ['GET'];
+
+/**
+ * The catch-all route takes every method, so that a wrong method on an API path (which the host would otherwise send
+ * here as a 404, or refuse itself) is answered 405 with the methods that path has, in Azure as on the dev host.
+ */
+export async function webHttp(req: Request, ctx: HttpContext, deps: WebHttpDeps = { apiRoutes: [] }): Promise<Response> {
   try {
+    await req.body?.cancel().catch(() => undefined);
     const path = (ctx.params['path'] ?? new URL(req.url).pathname.replace(/^\/+/, '')).replace(/\/+$/, '');
-    if (path.startsWith('api/') || path === 'api') throw new HttpProblem(404, 'not_found', `No API route ${req.method} /${path}.`);
+    if (path.startsWith('api/') || path === 'api') {
+      const allowed = allowedMethods(deps.apiRoutes, path);
+      if (allowed.length > 0) throw methodNotAllowed(path, req.method, allowed);
+      throw new HttpProblem(404, 'not_found', `No API route ${req.method} /${path}.`);
+    }
+    if (!PAGE_METHODS.includes(req.method)) throw methodNotAllowed(path, req.method, PAGE_METHODS);
     const name = path === '' ? 'index.html' : path;
     if (!ASSET.test(name)) throw new HttpProblem(404, 'not_found', `No page at /${path}.`);
     let bytes = cache.get(name);
@@ -40,19 +60,23 @@ export function webHttp(req: Request, ctx: HttpContext): Promise<Response> {
       cache.set(name, bytes);
     }
     const ext = name.split('.').pop() ?? '';
-    return Promise.resolve(
-      new Response(new Uint8Array(bytes), {
+    return new Response(new Uint8Array(bytes), {
         status: 200,
         headers: {
           'content-type': TYPES[ext] ?? 'application/octet-stream',
           'cache-control': 'no-cache',
           'x-content-type-options': 'nosniff',
+          // The page's URLs (and a key typed into a query string) never leave in a Referer header.
+          'referrer-policy': 'no-referrer',
           // The page loads nothing from elsewhere; images come from the API as blobs/object URLs.
           'content-security-policy': "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'",
         },
-      }),
-    );
+      });
   } catch (e) {
-    return Promise.resolve(errorToResponse(e, ctx.log));
+    return errorToResponse(e, ctx.log);
   }
+}
+
+function methodNotAllowed(path: string, method: string, allowed: readonly string[]): HttpProblem {
+  return new HttpProblem(405, 'method_not_allowed', `/${path} accepts ${allowed.join(', ')}, not ${method}.`, { allow: allowed.join(', ') });
 }

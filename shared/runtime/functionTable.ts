@@ -140,14 +140,21 @@ export const FUNCTIONS = [
     // The page holds no data; it asks for the function key and calls the API with it.
     name: 'web',
     trigger: 'http',
-    methods: ['GET'],
+    // Every method: a wrong one on an API path gets its 405 here (webHttp), in Azure as on the dev host.
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     route: '{*path}',
     authLevel: 'anonymous',
-    handler: (req, ctx) => webHttp(req, ctx),
+    handler: (req, ctx): Promise<Response> => webHttp(req, ctx, { apiRoutes: apiRoutes() }),
   },
 ] as const satisfies readonly FunctionDefinition[];
 
 export type FunctionName = (typeof FUNCTIONS)[number]['name'];
+
+/** The HTTP routes other than the page's catch-all, for the page's 405 answers. */
+function apiRoutes(): HttpFunctionDefinition[] {
+  const all: readonly FunctionDefinition[] = FUNCTIONS;
+  return all.filter((f): f is HttpFunctionDefinition => f.trigger === 'http' && f.name !== 'web');
+}
 
 export function httpFunction(name: FunctionName): HttpFunctionDefinition {
   const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);

@@ -39,7 +39,7 @@ export const MAX_LIST_LIMIT = 1000;
 /** Cosmos may answer a cross-partition page with no items but a continuation; these are skipped, a bounded number of times. */
 const MAX_EMPTY_PAGES = 20;
 const MAX_TOKEN_CHARS = 16_384;
-const TOKEN_VERSION = 1;
+const TOKEN_VERSION = 2;
 
 /** Cosmos system properties that mean nothing to callers; `_etag` is kept for conditional writes. */
 const SYSTEM_PROPERTIES = ['_rid', '_self', '_ts', '_attachments', '_lsn'] as const;
@@ -251,7 +251,16 @@ function hashQuery(spec: SqlQuerySpec): string {
  * from another filter, or garbage, is refused here: Cosmos emulators silently restart from the beginning instead.
  */
 function encodeToken(cosmosToken: string, queryHash: string): string {
-  return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, q: queryHash, c: cosmosToken }), 'utf8').toString('base64url');
+  return Buffer.from(JSON.stringify({ v: TOKEN_VERSION, q: queryHash, c: cosmosToken, h: tokenCheck(queryHash, cosmosToken) }), 'utf8').toString('base64url');
+}
+
+/**
+ * A checksum over the query hash and Cosmos's token: an edited token is refused here, since an emulator would answer
+ * it with page 1 (real Cosmos DB refuses what it cannot parse, but may accept an edited offset). Not a secret: a
+ * deliberate forger can recompute it, and then gets only what Cosmos does with the forged token on their own query.
+ */
+function tokenCheck(queryHash: string, cosmosToken: string): string {
+  return createHash('sha256').update(`${queryHash}\n${cosmosToken}`).digest('base64url').slice(0, 22);
 }
 
 function decodeToken(token: string, queryHash: string): string {
@@ -265,10 +274,11 @@ function decodeToken(token: string, queryHash: string): string {
     throw new InvalidContinuationTokenError('The continuation token is malformed.');
   }
   if (typeof parsed !== 'object' || parsed === null) throw new InvalidContinuationTokenError('The continuation token is malformed.');
-  const { v, q, c } = parsed as { v?: unknown; q?: unknown; c?: unknown };
-  if (v !== TOKEN_VERSION || typeof q !== 'string' || typeof c !== 'string' || c === '') {
+  const { v, q, c, h } = parsed as { v?: unknown; q?: unknown; c?: unknown; h?: unknown };
+  if (v !== TOKEN_VERSION || typeof q !== 'string' || typeof c !== 'string' || c === '' || typeof h !== 'string') {
     throw new InvalidContinuationTokenError('The continuation token is malformed.');
   }
+  if (h !== tokenCheck(q, c)) throw new InvalidContinuationTokenError('The continuation token was altered.');
   if (q !== queryHash) throw new InvalidContinuationTokenError('The continuation token belongs to a different filter.');
   return c;
 }

@@ -53,6 +53,7 @@ let services: Services;
 let env: Record<string, string>;
 let proxy: DuplicatingProxy;
 let standIn: EventGridStandIn | undefined;
+const CHAOS_KEY = 'chaos-dev-host-key';
 let worker: ChildProcess | undefined;
 const workerPeakKb: number[] = [];
 
@@ -117,6 +118,8 @@ beforeAll(async () => {
     EVENT_BUDGET_MS: '8000',
     CLAIM_LEASE_MS: '12000',
     MAX_MODEL_ATTEMPTS: '3',
+    // The worker's dev host wants its key on the Event Grid webhook, as the real host does.
+    FUNCTIONS_DEV_KEY: CHAOS_KEY,
   };
   services = await createServices(loadConfig(env));
   await services.images.createIfNotExists();
@@ -157,6 +160,7 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     images: services.images,
     deadLetter: services.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`),
     endpoint: `${proxy.url}/runtime/webhooks/EventGrid?functionName=classifyBlob`,
+    key: CHAOS_KEY,
     pollMs: 200,
     retryScale: 0.01,
     concurrency: 8,

@@ -3,6 +3,7 @@
  * Grid webhook of the Functions host; then the app's own function table served over real emulators.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -30,6 +31,8 @@ function echo(name: string, route: string, extra: Partial<HttpFunctionDefinition
 }
 
 const received: unknown[] = [];
+/** Events with `data.slow` wait a tick while counted as in flight, to see how many run at once. */
+const gate = { inFlight: 0, peak: 0 };
 const TABLE: FunctionDefinition[] = [
   echo('web', '{*path}'),
   echo('list', 'api/items', { authLevel: 'function' }),
@@ -48,10 +51,16 @@ const TABLE: FunctionDefinition[] = [
   {
     name: 'onBlob',
     trigger: 'eventGrid',
-    handler: (event): Promise<BlobOutcome> => {
+    handler: async (event): Promise<BlobOutcome> => {
       received.push(event);
-      if ((event as { data?: { fail?: boolean } }).data?.fail === true) return Promise.reject(new Error('transient trouble'));
-      return Promise.resolve({ outcome: 'ignored', reason: 'test' });
+      const data = (event as { data?: { fail?: boolean; slow?: boolean } }).data;
+      if (data?.fail === true) throw new Error('transient trouble');
+      if (data?.slow === true) {
+        gate.peak = Math.max(gate.peak, ++gate.inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        gate.inFlight--;
+      }
+      return { outcome: 'ignored', reason: 'test' };
     },
   },
 ];
@@ -65,6 +74,24 @@ beforeAll(async () => {
 afterAll(async () => {
   await host?.close();
 });
+
+function hostPort(): number {
+  return host.port;
+}
+
+/** A request with headers fetch will not let us set (Host). */
+function rawRequest(path: string, headers: Record<string, string>, method = 'GET'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: host.port, path, method, headers: { 'aeg-event-type': 'Notification', ...headers } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end(method === 'POST' ? '[]' : undefined);
+  });
+}
 
 async function get(path: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
   const res = await fetch(`${host.url}${path}`, init);
@@ -107,6 +134,25 @@ describe('routing', () => {
     expect(r.body).toMatchObject({ status: 405, code: 'method_not_allowed' });
     // Every route matching the path counts: {id} takes GET and PUT, the catch-all GET.
     expect((await get('/api/items/special', { method: 'POST' })).headers.get('allow')).toBe('GET, PUT');
+  });
+
+  it('refuses a Host header that is not a loopback name (DNS rebinding), on every path including the webhook', async () => {
+    for (const path of ['/api/things', `/runtime/webhooks/EventGrid?functionName=onBlob&code=${KEY}`]) {
+      const r = await rawRequest(path, { host: 'attacker.example' }, path.includes('webhooks') ? 'POST' : 'GET');
+      expect(r.status).toBe(400);
+      expect(JSON.parse(r.body)).toMatchObject({ code: 'invalid_host' });
+    }
+    for (const host of ['localhost', '127.0.0.1', `127.0.0.1:${hostPort()}`, `localhost:${hostPort()}`, `[::1]:${hostPort()}`]) {
+      expect((await rawRequest('/api/things', { host })).status).toBe(200);
+    }
+  });
+
+  it('answers a malformed percent-encoding in the path with 400, not 500', async () => {
+    for (const path of ['/api/items/%E0%A4%A', '/api/items/%zz', '/admin/functions/%ff', '/some/%']) {
+      const r = await get(path, { headers: { 'x-functions-key': KEY }, method: path.startsWith('/admin') ? 'POST' : 'GET' });
+      expect(r.status, path).toBe(400);
+      expect(r.body).toMatchObject({ code: 'invalid_path' });
+    }
   });
 
   it('turns a handler that throws into a 500 problem without its details', async () => {
@@ -158,8 +204,8 @@ describe('function keys', () => {
 
 describe('Event Grid webhook', () => {
   const hook = (fn: string): string => `/runtime/webhooks/EventGrid?functionName=${fn}`;
-  const post = (fn: string, body: unknown, eventType?: string): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> =>
-    get(hook(fn), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...(eventType === undefined ? {} : { 'aeg-event-type': eventType }) } });
+  const post = (fn: string, body: unknown, eventType?: string, key: Record<string, string> = { 'x-functions-key': KEY }): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> =>
+    get(hook(fn), { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json', ...key, ...(eventType === undefined ? {} : { 'aeg-event-type': eventType }) } });
 
   it('answers the subscription validation handshake with the code', async () => {
     const r = await post('onBlob', [{ id: '1', eventType: 'Microsoft.EventGrid.SubscriptionValidationEvent', data: { validationCode: 'abc-123' } }], 'SubscriptionValidation');
@@ -185,29 +231,53 @@ describe('Event Grid webhook', () => {
     expect(received).toHaveLength(2);
   });
 
-  it('needs no function key, as Core Tools on loopback', async () => {
-    expect((await post('onBlob', [{ id: 'k', data: {} }], 'Notification')).status).toBe(202);
+  it('needs the host key, as the real host does, for deliveries and for the validation handshake', async () => {
+    received.length = 0;
+    for (const key of [{}, { 'x-functions-key': 'wrong' }]) {
+      const r = await post('onBlob', [{ id: 'k', data: {} }], 'Notification', key);
+      expect(r.status).toBe(401);
+      expect(r.body).toMatchObject({ code: 'unauthorized' });
+      expect((await post('onBlob', [{ id: 'v', data: { validationCode: 'stolen' } }], 'SubscriptionValidation', key)).status).toBe(401);
+    }
+    expect(received).toHaveLength(0);
+    // The key as the code query parameter, as an Event Grid subscription URL carries it.
+    const r = await get(`${hook('onBlob')}&code=${encodeURIComponent(KEY)}`, { method: 'POST', body: JSON.stringify([{ id: 'q', data: {} }]), headers: { 'aeg-event-type': 'Notification' } });
+    expect(r.status).toBe(202);
+    expect(received).toHaveLength(1);
+  });
+
+  it('runs the events of one batch a few at a time, not all at once', async () => {
+    received.length = 0;
+    gate.inFlight = 0;
+    gate.peak = 0;
+    const batch = Array.from({ length: 24 }, (_, i) => ({ id: `slow-${i}`, data: { slow: true } }));
+    const r = await post('onBlob', batch, 'Notification');
+    expect(r.status).toBe(202);
+    expect(received).toHaveLength(24);
+    expect(gate.peak).toBeGreaterThan(1);
+    expect(gate.peak).toBeLessThanOrEqual(4);
   });
 
   it('refuses unknown functions, HTTP functions, a missing event type and other methods', async () => {
     expect((await post('nope', [], 'Notification')).status).toBe(404);
     expect((await post('list', [], 'Notification')).status).toBe(404);
     expect((await post('onBlob', [{ id: 'x', data: {} }])).status).toBe(400);
-    const bad = await get(hook('onBlob'), { method: 'POST', body: '{not json', headers: { 'aeg-event-type': 'Notification' } });
+    const bad = await get(hook('onBlob'), { method: 'POST', body: '{not json', headers: { 'aeg-event-type': 'Notification', 'x-functions-key': KEY } });
     expect(bad.status).toBe(400);
-    expect((await get(hook('onBlob'))).status).toBe(405);
+    expect((await get(hook('onBlob'), { headers: { 'x-functions-key': KEY } })).status).toBe(405);
   });
 });
 
 describe('the app function table on the emulators', () => {
   let app: DevHost;
   let cleanup: () => Promise<void>;
+  const appLog: string[] = [];
 
   beforeAll(async () => {
     const images = await createTestContainer('devhost-images');
     const config = testConfig({ IMAGES_CONTAINER: images.value.containerName, COSMOS_DATABASE: uniqueName('devhost') });
     const services = await createServices(config, { classifier: { info: { provider: 'test', deployment: 'none', apiVersion: null }, supportedKinds: [], classify: () => Promise.reject(new Error('not used')) } });
-    app = await startDevHost({ services, functionKey: KEY, port: 0 });
+    app = await startDevHost({ services, functionKey: KEY, port: 0, log: (l) => appLog.push(l) });
     cleanup = async () => {
       await app.close();
       await images.cleanup();
@@ -243,5 +313,47 @@ describe('the app function table on the emulators', () => {
     const unknown = await fetch(`${app.url}/api/nothing-here`);
     expect(unknown.status).toBe(404);
     await unknown.body?.cancel();
+  });
+
+  it('does not log a client that hangs up in the middle of an upload as a server error', async () => {
+    appLog.length = 0;
+    await new Promise<void>((resolve) => {
+      const req = httpRequest({ host: '127.0.0.1', port: app.port, path: '/api/uploads?name=a.jpg', method: 'POST', headers: { 'content-type': 'image/jpeg', 'x-functions-key': KEY, 'transfer-encoding': 'chunked' } });
+      req.on('error', () => resolve());
+      req.on('close', () => resolve());
+      req.write(Buffer.alloc(64 * 1024, 0xff));
+      setTimeout(() => req.destroy(), 100);
+    });
+    for (let i = 0; i < 100 && !appLog.some((l) => l.startsWith('POST /api/uploads')); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(appLog.some((l) => l.startsWith('POST /api/uploads'))).toBe(true);
+    expect(appLog.filter((l) => / error: /.test(l) || / 500 /.test(l))).toEqual([]);
+    expect(appLog.some((l) => l.includes('client went away'))).toBe(true);
+  });
+
+  it('answers a wrong method on an API path with 405 and the methods it has, through the page catch-all as in Azure', async () => {
+    for (const [method, path, allow] of [
+      ['GET', '/api/classify', 'POST'],
+      ['POST', '/api/images', 'GET'],
+      ['DELETE', `/api/images/${'0'.repeat(32)}`, 'GET'],
+      ['GET', `/api/images/${'0'.repeat(32)}/review`, 'PATCH'],
+      ['POST', '/index.html', 'GET'],
+    ] as const) {
+      const r = await fetch(`${app.url}${path}`, { method, headers: { 'x-functions-key': KEY } });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.get('allow')).toBe(allow);
+      expect(((await r.json()) as { detail: string }).detail).toContain(`accepts ${allow}`);
+    }
+  });
+
+  it('marks API answers nosniff and no-store, and the page with a Referrer-Policy', async () => {
+    for (const path of ['/api/profiles', `/api/images/${'0'.repeat(32)}`, '/api/images?limit=x', '/api/health']) {
+      const r = await fetch(`${app.url}${path}`, { headers: { 'x-functions-key': KEY } });
+      expect(r.headers.get('x-content-type-options'), path).toBe('nosniff');
+      expect(r.headers.get('cache-control'), path).toBe('no-store');
+      await r.body?.cancel();
+    }
+    const page = await fetch(`${app.url}/`);
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    await page.body?.cancel();
   });
 });

@@ -276,7 +276,7 @@ describe('through the dev host webhook', () => {
       ],
     });
     try {
-      const s = await start({ endpoint: `${host.url}${EVENT_GRID_WEBHOOK_PATH}?functionName=classifyBlob`, random: () => 0.5 });
+      const s = await start({ endpoint: `${host.url}${EVENT_GRID_WEBHOOK_PATH}?functionName=classifyBlob`, key: 'k', random: () => 0.5 });
       await put('via-host.jpg', 'x');
       await waitFor('the redelivery', () => s.stats.delivered === 1);
       expect(calls).toHaveLength(2);

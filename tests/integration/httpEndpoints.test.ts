@@ -133,6 +133,71 @@ describe('PATCH api/images/{id}/review and GET content', () => {
     expect((await patch('0'.repeat(32), { label: 'cat' })).status).toBe(404);
   });
 
+  it('honours If-Match: the review applies to the version read, else 412 and nothing stored', async () => {
+    const id = await classifiedDoc('etag.jpg', 'pets', { label: 'dog' });
+    const read = await call('getImage', new Request(`http://h/api/images/${id}`), { id });
+    const etag = read.headers.get('etag') ?? '';
+    expect(etag).not.toBe('');
+    const withTag = (tag: string, body: unknown): Promise<Response> =>
+      call('reviewImage', new Request(`http://h/api/images/${id}/review`, { method: 'PATCH', headers: { 'content-type': 'application/json', 'if-match': tag }, body: JSON.stringify(body) }), { id });
+    const ok = await withTag(etag, { label: 'cat' });
+    expect(ok.status).toBe(200);
+    const next = ok.headers.get('etag') ?? '';
+    expect(next).not.toBe(etag);
+    // The first etag is stale now: a second reviewer working from it is refused, and the first review stays.
+    const stale = await withTag(etag, { label: 'dog' });
+    expect(stale.status).toBe(412);
+    expect(await stale.json()).toMatchObject({ status: 412, code: 'precondition_failed' });
+    expect((await s.store.get(id))?.review?.labels).toEqual(['cat']);
+    expect((await withTag('"made-up"', { label: 'dog' })).status).toBe(412);
+    expect((await withTag(`${next}, "other"`, { label: 'dog' })).status).toBe(200);
+    expect((await withTag('*', { label: 'cat' })).status).toBe(200);
+  });
+
+  it('refuses review labels and attribute names outside the profile, for every profile kind', async () => {
+    const single = await classifiedDoc('k1.jpg', 'pets', { label: 'dog' });
+    expect((await patch(single, { label: 'unicorn' })).status).toBe(400);
+    const multi = await classifiedDoc('k2.jpg', 'product-tags', {});
+    const multiBad = await patch(multi, { labels: ['unicorn'] });
+    expect(multiBad.status).toBe(400);
+    const attrs = await classifiedDoc('k3.jpg', 'driving-scene', { weather: 'clear', timeofday: 'daytime', scene: 'highway' });
+    for (const attributes of [{ colour: 'red' }, JSON.parse('{"__proto__": "rainy"}') as Record<string, string>, JSON.parse('{"weather": "rainy", "__proto__": {"x": 1}}') as Record<string, unknown>]) {
+      const res = await call('reviewImage', new Request(`http://h/api/images/${attrs}/review`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(attributes).replace(/^/, '{"attributes":').concat('}') }), { id: attrs });
+      expect(res.status, JSON.stringify(attributes)).toBe(400);
+    }
+    expect((await s.store.get(attrs))?.review).toBeFalsy();
+
+    // An objects document: a category not detected in the image would have kept nothing and dropped every box.
+    const base = await s.store.get(single);
+    if (base === undefined) throw new Error('missing');
+    const objectsId = 'f'.repeat(32);
+    const box = { x1: 1, y1: 1, x2: 10, y2: 10 };
+    await s.store.upsert({
+      ...base,
+      id: objectsId,
+      profile: { name: 'objects', version: '1' },
+      result: { kind: 'objects', objects: [{ label: 'car', detectorClass: 'car', score: 0.9, box }, { label: 'pedestrian', detectorClass: 'person', score: 0.8, box }] },
+      labels: ['car', 'pedestrian'],
+      review: null,
+    } as unknown as Parameters<typeof s.store.upsert>[0]);
+    const unicorn = await patch(objectsId, { labels: ['unicorn'] });
+    expect(unicorn.status).toBe(400);
+    expect(((await unicorn.json()) as { detail: string }).detail).toMatch(/"unicorn" is not a category detected in this image: car, pedestrian/);
+    expect((await s.store.get(objectsId))?.review).toBeFalsy();
+    const keepCar = await patch(objectsId, { labels: ['car'] });
+    expect(keepCar.status).toBe(200);
+    expect((await s.store.get(objectsId))?.review?.labels).toEqual(['car']);
+  });
+
+  it('names the limit that applied in a 413 for a review body', async () => {
+    const id = await classifiedDoc('big-review.jpg', 'pets', { label: 'dog' });
+    const res = await patch(id, { label: 'cat', note: 'x'.repeat(70 * 1024) });
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { detail: string; maxBytes: number };
+    expect(body.maxBytes).toBe(64 * 1024);
+    expect(body.detail).not.toContain('MAX_IMAGE_BYTES');
+  });
+
   it('serves an upright JPEG preview at the size asked, with caching headers', async () => {
     const id = await classifiedDoc('big.jpg', 'pets', { label: 'cat' });
     const res = await call('getImageContent', new Request(`http://h/api/images/${id}/content?size=128`), { id });

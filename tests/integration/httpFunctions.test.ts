@@ -153,6 +153,21 @@ describe('GET /api/images', () => {
     expect(new Set([...p1.items, ...page2.items].map((x: { id: string }) => x.id))).toEqual(new Set(ids));
 
     expect(bodyOf(await listImages(get('/images?label=dog'), ctx('listImages'))).items).toHaveLength(0);
+
+    // Strict numbers still take plain decimals.
+    expect(bodyOf(await listImages(get('/images?label=cat&limit=2&minConfidence=.5&maxConfidence=1'), ctx('listImages'))).items).toHaveLength(2);
+
+    // A token edited by hand (its inner Cosmos token changed, wrapper kept) is refused, not answered with page 1.
+    const wrapper = JSON.parse(Buffer.from(p1.continuationToken as string, 'base64url').toString('utf8')) as Record<string, unknown>;
+    const inner = String(wrapper['c']);
+    const edited = inner.replace(/\d/, (d) => String((Number(d) + 1) % 10));
+    expect(edited).not.toBe(inner);
+    for (const c of [edited, `${inner} `, '{}']) {
+      const tampered = Buffer.from(JSON.stringify({ ...wrapper, c }), 'utf8').toString('base64url');
+      const res = await listImages(get(`/images?label=cat&profile=pets&status=classified&minConfidence=0.5&limit=2&continuationToken=${tampered}`), ctx('listImages'));
+      expect(res.status, c).toBe(400);
+      expect(bodyOf(res).code).toBe('invalid_continuation_token');
+    }
   });
 
   it.each([
@@ -162,6 +177,13 @@ describe('GET /api/images', () => {
     ['an inverted confidence range', () => listImages(get('/images?minConfidence=0.9&maxConfidence=0.1'), ctx('listImages')), 400, 'invalid_query'],
     ['an unknown parameter', () => listImages(get('/images?sort=name'), ctx('listImages')), 400, 'invalid_query'],
     ['a forged continuation token', () => listImages(get('/images?continuationToken=abc'), ctx('listImages')), 400, 'invalid_continuation_token'],
+    ['a hexadecimal limit', () => listImages(get('/images?limit=0x10'), ctx('listImages')), 400, 'invalid_query'],
+    ['an exponent limit', () => listImages(get('/images?limit=1e1'), ctx('listImages')), 400, 'invalid_query'],
+    ['a zero limit', () => listImages(get('/images?limit=0'), ctx('listImages')), 400, 'invalid_query'],
+    ['an empty limit', () => listImages(get('/images?limit='), ctx('listImages')), 400, 'invalid_query'],
+    ['an empty minConfidence', () => listImages(get('/images?minConfidence='), ctx('listImages')), 400, 'invalid_query'],
+    ['a hexadecimal maxConfidence', () => listImages(get('/images?maxConfidence=0x1'), ctx('listImages')), 400, 'invalid_query'],
+    ['a padded minConfidence', () => listImages(get('/images?minConfidence=%200.5'), ctx('listImages')), 400, 'invalid_query'],
   ])('refuses %s', async (_n, call, status, code) => {
     const res = await call();
     expect(res.status).toBe(status);

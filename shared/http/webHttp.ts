@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import type { AuthSettings } from '../auth';
+import { LOGIN_PATH, readPrincipal } from '../auth';
 import type { HttpContext } from './HttpContext';
 import { errorToResponse, HttpProblem } from './problem';
 
@@ -26,12 +28,24 @@ export function webRoot(from: string = __dirname): string {
 
 const cache = new Map<string, Buffer>();
 
-export function webHttp(req: Request, ctx: HttpContext): Promise<Response> {
+export interface WebHttpDeps {
+  /** Absent: no sign-in (the page asks for a function key). */
+  auth?: AuthSettings;
+}
+
+export function webHttp(req: Request, ctx: HttpContext, deps: WebHttpDeps = {}): Promise<Response> {
   try {
-    const path = (ctx.params['path'] ?? new URL(req.url).pathname.replace(/^\/+/, '')).replace(/\/+$/, '');
-    if (path.startsWith('api/') || path === 'api') throw new HttpProblem(404, 'not_found', `No API route ${req.method} /${path}.`);
+    const url = new URL(req.url);
+    const path = (ctx.params['path'] ?? url.pathname.replace(/^\/+/, '')).replace(/\/+$/, '');
+    if (/^(app\/)?api(\/|$)/.test(path)) throw new HttpProblem(404, 'not_found', `No API route ${req.method} /${path}.`);
     const name = path === '' ? 'index.html' : path;
     if (!ASSET.test(name)) throw new HttpProblem(404, 'not_found', `No page at /${path}.`);
+    // App Service lets unauthenticated requests through (machine callers carry function keys, which only the Functions
+    // host checks), so the page itself sends a browser that is not signed in to sign in. Scripts and styles hold no data.
+    if (name === 'index.html' && deps.auth !== undefined && readPrincipal(req.headers, deps.auth).kind === 'anonymous') {
+      const back = `${url.pathname}${url.search}`;
+      return Promise.resolve(new Response(null, { status: 302, headers: { location: `${LOGIN_PATH}?post_login_redirect_uri=${encodeURIComponent(back)}`, 'cache-control': 'no-store' } }));
+    }
     let bytes = cache.get(name);
     if (bytes === undefined) {
       const file = join(webRoot(), name);

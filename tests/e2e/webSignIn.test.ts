@@ -80,6 +80,8 @@ describe.skipIf(missing !== undefined)('web page with sign-in (headless Chromium
       await signInAs(page, 'Ana Reviewer', ['Reviewer']);
       expect(await page.locator('#session-info').textContent()).toContain('Signed in as Ana Reviewer (Reviewer)');
       expect(await page.locator('#key-panel').isHidden()).toBe(true);
+      // A signed-in reader gets the health details the anonymous status leaves out.
+      await expect.poll(() => page.locator('#health-info').textContent(), { timeout: 15_000 }).toContain('storage ok · cosmos ok');
       await page.locator('#results .results-table, #results .empty-state').first().waitFor({ timeout: 15_000 });
       await page.locator('#profile-select').selectOption('pets');
 

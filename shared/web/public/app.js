@@ -1,5 +1,5 @@
 /** The blobsight page: wires the key prompt, profiles, uploads, results and the detail dialog together. */
-import { adoptKeyFromUrl, apiFetch, initSession, onKeyNeeded, saveKey } from './api.js';
+import { adoptKeyFromUrl, apiFetch, currentSession, initSession, onKeyNeeded, saveKey } from './api.js';
 import { initDetail } from './detail.js';
 import { byId, h, replace } from './dom.js';
 import { kindText, loadProfiles, profileByName } from './profiles.js';
@@ -130,7 +130,8 @@ function describeProfile() {
 async function showHealth() {
   const footer = byId('health-info');
   try {
-    const res = await apiFetch('api/health');
+    // Details are for key holders (api/health/details) and signed-in readers (api/health answers them with details).
+    const res = await apiFetch(currentSession().mode === 'signed-in' ? 'api/health' : 'api/health/details');
     const body = await res.json();
     const checks = Array.isArray(body?.checks) ? body.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'unavailable'}`).join(' · ') : '';
     footer.textContent = `Service ${body?.status ?? 'unknown'}${checks === '' ? '' : ` — ${checks}`}`;

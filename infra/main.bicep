@@ -153,6 +153,18 @@ module identity 'app/identity.bicep' = {
   }
 }
 
+// Only for sign-in: App Service authentication presents this identity's token instead of a client secret. Apart from
+// the app identity, as the App Service documentation asks: it holds no Azure role, so it can do nothing else.
+module signInIdentity 'app/identity.bicep' = {
+  name: 'sign-in-identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}${resourceToken}-signin'
+    location: location
+    tags: tags
+  }
+}
+
 // Images, dead-lettered events and the app package, in one account with shared keys off.
 module storage 'app/storage.bicep' = {
   name: 'storage'
@@ -236,6 +248,7 @@ module api 'app/api.bicep' = {
     location: location
     tags: tags
     identityName: identity.outputs.name
+    signInIdentityName: signInIdentity.outputs.name
     storageAccountName: storage.outputs.name
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.appInsightsName
@@ -255,6 +268,30 @@ module api 'app/api.bicep' = {
     modelTimeoutMs: modelTimeoutMs
     modelMaxRetries: modelMaxRetries
     maxModelAttempts: maxModelAttempts
+  }
+}
+
+// People sign in with Microsoft Entra ID: the app registration with the Reader and Reviewer app roles...
+module entraApp 'app/entra-app.bicep' = {
+  name: 'entra-app'
+  scope: rg
+  params: {
+    uniqueName: 'blobsight-${resourceToken}'
+    displayName: 'blobsight (${environmentName})'
+    appUri: api.outputs.uri
+    signInIdentityPrincipalId: signInIdentity.outputs.principalId
+    reviewerPrincipalId: principalId
+    reviewerPrincipalType: principalType
+  }
+}
+
+// ...and App Service authentication on the function app with it; machines keep function keys (see auth.bicep).
+module auth 'app/auth.bicep' = {
+  name: 'auth'
+  scope: rg
+  params: {
+    functionAppName: api.outputs.name
+    clientId: entraApp.outputs.clientId
   }
 }
 
@@ -296,3 +333,4 @@ output AZURE_OPENAI_DEPLOYMENT string = gpt4oDeploymentName
 output AZURE_OPENAI_BATCH_DEPLOYMENT string = openAi.outputs.batchDeploymentName
 output OPENAI_API_VERSION string = openAiApiVersion
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output AZURE_AUTH_CLIENT_ID string = entraApp.outputs.clientId

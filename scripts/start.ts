@@ -36,7 +36,9 @@ async function main(): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   try {
-    stack = await startLocalStack({ dataDir, readLocalSettings: true, env: process.env, log: (line) => console.log(line) });
+    // The dev sign-in stands in for App Service authentication; DEV_SIGN_IN=false gives the key-only page instead.
+    const signIn = !/^(false|0|no)$/i.test(process.env['DEV_SIGN_IN']?.trim() ?? '');
+    stack = await startLocalStack({ dataDir, readLocalSettings: true, env: process.env, signIn, log: (line) => console.log(line) });
   } catch (e) {
     if (e instanceof PortInUseError) console.error(`\n✖ ${e.message}`);
     else if (isConfigError(e)) console.error(`\n✖ The settings (local.settings.json, .env, environment) are not valid:\n${e.issues.map((i) => `  - ${i}`).join('\n')}`);
@@ -64,10 +66,11 @@ function banner(s: LocalStack, dataDir: string, root: string, seconds: number): 
     '',
     `blobsight is running (started in ${seconds.toFixed(1)} s)`,
     '',
-    `  Web page     ${s.urls.page}`,
+    `  Web page     ${s.urls.page}${s.urls.signIn === null ? '' : '   (dev sign-in: pick a name and the roles Reader / Reviewer)'}`,
+    ...(s.urls.signIn === null ? [] : [`  Sign-in      ${s.urls.signIn}   (stands in for Microsoft Entra ID; DEV_SIGN_IN=false turns it off)`]),
     `  API base     ${s.urls.api}/api   (function key: header x-functions-key or ?code=)`,
     `  Function key ${s.functionKey}`,
-    `  Health       ${s.urls.health}`,
+    `  Health       ${s.urls.health}   (status only; details: /api/health/details with the key, or signed in)`,
     `  Azurite      ${s.urls.blob}   containers: ${container}, ${DEAD_LETTER_CONTAINER}`,
     `               ${s.blobConnectionString}`,
     `  Cosmos DB    ${s.urls.cosmos}   database ${s.services.config.cosmos.database}, container ${s.services.config.cosmos.container}`,

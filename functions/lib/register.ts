@@ -2,7 +2,7 @@
 import type { EventGridEvent, HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 import { app } from '@azure/functions';
 
-import { errorToResponse } from '../../shared/http';
+import { errorToResponse, json } from '../../shared/http';
 import type { FunctionName, Services } from '../../shared/runtime';
 import { eventGridFunction, getServices, httpFunction, timerFunction } from '../../shared/runtime';
 import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapters';
@@ -25,13 +25,19 @@ export function registerHttp(name: FunctionName): HttpHandler {
     try {
       services = await getServices();
     } catch (e) {
-      // A configuration error becomes a 503 naming the settings to fix (and /api/health reports it too).
-      return toResponseInit(errorToResponse(e, ctx.log));
+      // A configuration error becomes a 503 naming the settings to fix, for key holders. An anonymous route (health,
+      // the page, the signed-in API) answers a bare status: setting names and values are not for anyone on the internet.
+      const response = errorToResponse(e, ctx.log);
+      return toResponseInit(def.authLevel === 'anonymous' ? unavailable(response.status) : response);
     }
     return toResponseInit(await def.handler(toWebRequest(req), ctx, services));
   };
   app.http(def.name, { methods: [...def.methods], route: def.route, authLevel: def.authLevel, handler });
   return handler;
+}
+
+function unavailable(status: number): Response {
+  return json({ status: 'unavailable' }, status >= 500 ? status : 503);
 }
 
 /** Returns normally when the event is done with; throws so Event Grid redelivers (retry policy, then dead-letter). */

@@ -16,6 +16,9 @@ param tags object
 @description('User-assigned identity the app runs as.')
 param identityName string
 
+@description('User-assigned identity App Service authentication presents instead of a client secret (auth.bicep); holds no Azure role.')
+param signInIdentityName string
+
 @description('Storage account for the Functions host, the app package and the images.')
 param storageAccountName string
 
@@ -79,6 +82,10 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' 
   name: identityName
 }
 
+resource signInIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
+  name: signInIdentityName
+}
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
@@ -112,6 +119,7 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
     type: 'UserAssigned'
     userAssignedIdentities: {
       '${identity.id}': {}
+      '${signInIdentity.id}': {}
     }
   }
   properties: {
@@ -180,6 +188,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+    // App Service authentication signs in to Entra ID with this identity's token as the client assertion (the app
+    // registration trusts it by a federated identity credential), so no client secret exists anywhere.
+    OVERRIDE_USE_MI_FIC_ASSERTION_CLIENTID: signInIdentity.properties.clientId
   }
 }
 

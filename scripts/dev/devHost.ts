@@ -11,6 +11,7 @@ import { errorToResponse, json, problemResponse } from '../../shared/http';
 import type { Logger } from '../../shared/logging';
 import type { EventGridFunctionDefinition, FunctionDefinition, HttpFunctionDefinition, Services } from '../../shared/runtime';
 import { FUNCTIONS } from '../../shared/runtime';
+import { DevSignIn } from './DevSignIn';
 import { readNodeBody, sendWebResponse, toWebRequest } from './nodeHttpBridge';
 import type { CompiledRoute } from './routeTemplate';
 import { compareRoutes, compileRoute, matchRoute } from './routeTemplate';
@@ -35,6 +36,12 @@ export interface DevHostOptions {
    * undefined when no such function can be run.
    */
   runFunction?: (name: string) => Promise<void> | undefined;
+  /**
+   * Stand in for App Service authentication: `/.auth/login/dev` signs a person in with chosen app roles and requests
+   * carry `x-ms-client-principal` as App Service sets it (client-sent ones stripped). Needs the services built with
+   * WEBSITE_AUTH_ENABLED=True, and the other way round: the app must never trust the header without it.
+   */
+  signIn?: boolean;
 }
 
 export interface DevHost {
@@ -69,6 +76,15 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     .sort((a, b) => compareRoutes(a.compiled, b.compiled));
   const eventGrid = new Map(functions.filter((f): f is EventGridFunctionDefinition => f.trigger === 'eventGrid').map((f) => [f.name.toLowerCase(), f]));
   const keyDigest = digest(options.functionKey);
+  const platformAuth = (options.services as Partial<Services>).config?.auth.platformAuthEnabled === true;
+  if (platformAuth !== (options.signIn === true)) {
+    throw new Error(
+      platformAuth
+        ? 'WEBSITE_AUTH_ENABLED is on but the dev host has no sign-in: any client could send x-ms-client-principal. Start the dev host with signIn: true, or unset WEBSITE_AUTH_ENABLED.'
+        : 'The dev host sign-in needs the services built with WEBSITE_AUTH_ENABLED=True, as App Service sets it.',
+    );
+  }
+  const signIn = options.signIn === true ? new DevSignIn() : undefined;
 
   const bindHost = options.host ?? '127.0.0.1';
   const webhookConcurrency = Math.max(1, options.webhookConcurrency ?? 4);
@@ -107,7 +123,11 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
     let response: Response;
     try {
       const admin = ADMIN_FUNCTION.exec(url.pathname);
-      if (admin !== null) {
+      const auth = signIn === undefined ? undefined : await signIn.handle(method, url, new Headers({ cookie: headerValue(req, 'cookie') ?? '' }), (max) => readNodeBody(req, max));
+      if (auth !== undefined) {
+        name = 'auth';
+        response = auth;
+      } else if (admin !== null) {
         name = decodeURIComponent(admin[1] ?? '');
         response = adminRun(req, method, url, name, keyDigest, options.runFunction);
       } else if (url.pathname.replace(/\/+$/, '').toLowerCase() === EVENT_GRID_WEBHOOK_PATH.toLowerCase()) {
@@ -124,7 +144,7 @@ export async function startDevHost(options: DevHostOptions): Promise<DevHost> {
         } else {
           name = found.route.def.name;
           response = authorized(found.route.def, req, url, keyDigest)
-            ? await invoke(found.route.def, found.params, toWebRequest(req, url, abort.signal), options.services, log)
+            ? await invoke(found.route.def, found.params, withPrincipal(toWebRequest(req, url, abort.signal), signIn), options.services, log)
             : problemResponse(401, 'unauthorized', 'This function needs the function key: send it in the x-functions-key header or the code query parameter.');
         }
       }
@@ -236,6 +256,12 @@ function hasKey(req: IncomingMessage, url: URL, keyDigest: Buffer): boolean {
   const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? undefined;
   // Compare digests: equal lengths for timingSafeEqual, and no early exit that tells how much of the key was right.
   return given !== undefined && given !== '' && timingSafeEqual(digest(given), keyDigest);
+}
+
+/** With sign-in on, the request as App Service passes it on: the session's principal, never the client's. */
+function withPrincipal(request: Request, signIn: DevSignIn | undefined): Request {
+  signIn?.applyPrincipal(request.headers);
+  return request;
 }
 
 function digest(s: string): Buffer {

@@ -12,6 +12,7 @@ import type { EventGridFunctionDefinition, FunctionDefinition, Services, TimerFu
 import { createServices, FUNCTIONS } from '../../shared/runtime';
 import { checkPortsFree } from './checkPortsFree';
 import { EVENT_GRID_WEBHOOK_PATH, startDevHost } from './devHost';
+import { DEV_LOGIN_PATH } from './DevSignIn';
 import { EventGridStandIn } from './EventGridStandIn';
 import { readLocalSettings } from './localSettings';
 import { packageRoot } from './packageRoot';
@@ -33,12 +34,18 @@ export interface LocalStackOptions {
   functionKey?: string;
   /** pollMs default 500; retryScale default 0.01 (Event Grid's schedule compressed 100×); maxAttempts default 30. */
   eventGrid?: { pollMs?: number; retryScale?: number; maxAttempts?: number };
+  /**
+   * The dev sign-in (App Service authentication's stand-in, see DevSignIn): sets WEBSITE_AUTH_ENABLED=True for the
+   * app as App Service would. npm start: on unless DEV_SIGN_IN=false; tests: off unless asked.
+   */
+  signIn?: boolean;
   /** Progress; tests pass a no-op. */
   log?: (line: string) => void;
 }
 
 export interface LocalStack {
-  urls: { app: string; api: string; page: string /* with ?code= */; health: string; blob: string; cosmos: string };
+  /** `page`: with ?code= when sign-in is off; `signIn`: the dev sign-in page, null when off. */
+  urls: { app: string; api: string; page: string; signIn: string | null; health: string; blob: string; cosmos: string };
   functionKey: string;
   blobConnectionString: string;
   cosmosKey: string;
@@ -93,7 +100,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push({ name: 'Cosmos server', stop: () => cosmos.stop() });
     progress(`Cosmos DB emulator server ready at ${cosmos.endpoint}`);
 
-    const env = withLocalDefaults(given, { AzureWebJobsStorage: azurite.connectionString, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_CREATE_IF_MISSING: 'true' });
+    const env: Env = {
+      ...withLocalDefaults(given, { AzureWebJobsStorage: azurite.connectionString, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_CREATE_IF_MISSING: 'true' }),
+      // As App Service injects it when its authentication is on; the dev host refuses a mismatch either way.
+      ...(options.signIn === true ? { WEBSITE_AUTH_ENABLED: 'True' } : {}),
+    };
     const services = await createServices(loadConfig(env));
     await services.images.createIfNotExists();
     const deadLetter = services.blobService.getContainerClient(DEAD_LETTER_CONTAINER);
@@ -104,7 +115,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const key = resolveFunctionKey(dataDir, options.functionKey, env['FUNCTIONS_DEV_KEY']);
     const table: readonly FunctionDefinition[] = FUNCTIONS;
     const timers = new TimerScheduler({ timers: table.filter((f): f is TimerFunctionDefinition => f.trigger === 'timer'), services, log });
-    const host = await startDevHost({ services, functionKey: key.key, port: ports.host, functions: FUNCTIONS, log, runFunction: (name) => timers.runNow(name) });
+    const host = await startDevHost({ services, functionKey: key.key, port: ports.host, functions: FUNCTIONS, log, runFunction: (name) => timers.runNow(name), signIn: options.signIn === true });
     stops.push({ name: 'dev host', stop: () => host.close() });
     progress(`dev host listening on ${host.url}`);
 
@@ -131,7 +142,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       urls: {
         app: `${host.url}/`,
         api: host.url,
-        page: `${host.url}/?code=${encodeURIComponent(key.key)}`,
+        page: options.signIn === true ? `${host.url}/` : `${host.url}/?code=${encodeURIComponent(key.key)}`,
+        signIn: options.signIn === true ? `${host.url}${DEV_LOGIN_PATH}` : null,
         health: `${host.url}/api/health`,
         blob: azurite.blobEndpoint,
         cosmos: cosmos.endpoint,

@@ -1,6 +1,8 @@
 /** Every setting blobsight reads, from the environment, validated once; bad values fail fast naming the variable. */
 import { z } from 'zod';
 
+import type { AuthSettings } from '../auth/readPrincipal';
+import { platformAuthEnabled } from '../auth/readPrincipal';
 import { ConfigError } from '../errors';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -98,6 +100,8 @@ export interface BlobsightConfig {
     /** How long a claim keeps other deliveries of the same blob version away; longer than eventMs. */
     leaseMs: number;
   };
+  /** App Service authentication: from WEBSITE_AUTH_ENABLED, which App Service injects (the dev host's sign-in sets it too). */
+  auth: AuthSettings;
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -262,6 +266,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     prices,
     reconcile,
     timeBudget,
+    auth: { platformAuthEnabled: platformAuthEnabled(read(env, 'WEBSITE_AUTH_ENABLED')) },
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

@@ -1,10 +1,16 @@
 /** What every HTTP handler receives besides the request: route parameters and a logger. */
+import type { Caller } from '../auth/caller';
 import type { Logger } from '../logging';
 
 export interface HttpContext {
   /** Route parameters, e.g. `{ id }` for `images/{id}`. */
   params: Readonly<Record<string, string | undefined>>;
   log: Logger;
+  /**
+   * Set by the signed-in routes once the user and role are checked. Unset on the key routes: there the Functions
+   * host checked the function key before the handler ran, so the caller is a key holder.
+   */
+  caller?: Caller;
 }
 
 /**

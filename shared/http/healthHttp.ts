@@ -1,4 +1,8 @@
-/** GET /api/health: can the app reach its storage and Cosmos DB, and which model is configured. Spends no tokens. */
+/**
+ * GET /api/health: can the app reach its storage and Cosmos DB, and which model is configured. Spends no tokens.
+ * Anyone may ask whether the service is up; what it runs on (endpoint, deployment, check details and their errors)
+ * is only for a function-key holder or a signed-in reader.
+ */
 import type { ModelInfo } from '../model/classification';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
@@ -15,7 +19,10 @@ export interface HealthDeps {
   timeoutMs?: number;
 }
 
-export async function healthHttp(_req: Request, ctx: HttpContext, deps: HealthDeps): Promise<Response> {
+/** `status`: only `{ status }`, for anonymous callers; `details`: the checks and the model too. */
+export type HealthView = 'status' | 'details';
+
+export async function healthHttp(_req: Request, ctx: HttpContext, deps: HealthDeps, view: HealthView = 'status'): Promise<Response> {
   const timeoutMs = deps.timeoutMs ?? 5000;
   const results = await Promise.all(
     deps.checks.map(async (c) => {
@@ -32,6 +39,7 @@ export async function healthHttp(_req: Request, ctx: HttpContext, deps: HealthDe
     }),
   );
   const ok = results.every((r) => r.ok);
+  if (view === 'status') return json({ status: ok ? 'ok' : 'degraded' }, ok ? 200 : 503);
   // The model is reported from configuration only: calling it would spend tokens.
   return json({ status: ok ? 'ok' : 'degraded', checks: results, model: { ...deps.model, checked: 'configuration only' } }, ok ? 200 : 503);
 }

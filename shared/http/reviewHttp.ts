@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { ClassificationResult } from '../model/classification';
 import { flattenLabels, requireETag } from '../pipeline';
 import type { Profile, ProfileRegistry } from '../profiles';
-import type { ImageDocument, ImageReview, ImageStore } from '../store';
+import type { ImageDocument, ImageReview, ImageStore, ReviewedBy } from '../store';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
 import { DOCUMENT_ID, publicDocument } from './imagesHttp';
@@ -52,8 +52,17 @@ export async function reviewHttp(req: Request, ctx: HttpContext, deps: ReviewHtt
     }
     const body = reviewBody.safeParse(parsed);
     if (!body.success) throw new HttpProblem(400, 'invalid_review', body.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
-    // Behind App Service authentication the signed-in user is the reviewer; otherwise what the client says.
-    const reviewer = req.headers.get('x-ms-client-principal-name') ?? body.data.reviewer ?? null;
+    // Only a verified caller: a signed-in user (the signed-in route checked the platform's principal and the role), else
+    // a key holder. Never a header: `x-ms-client-principal-name` is anyone's to send where the platform does not set it.
+    const caller = ctx.caller ?? { kind: 'key' };
+    if (caller.kind === 'user' && body.data.reviewer !== undefined) {
+      throw new HttpProblem(400, 'invalid_review', `The reviewer is the signed-in user (${caller.principal.name ?? caller.principal.objectId}); leave out "reviewer".`);
+    }
+    const reviewedBy: ReviewedBy =
+      caller.kind === 'user'
+        ? { kind: 'user', objectId: caller.principal.objectId, name: caller.principal.name, identityProvider: caller.principal.identityProvider }
+        : { kind: 'key' };
+    const reviewer = caller.kind === 'user' ? caller.principal.name : (body.data.reviewer ?? null);
 
     // If-Match (the etag GET /api/images/{id} returned): the review applies only to that version, or 412.
     const ifMatch = ifMatchList(req.headers.get('if-match'));
@@ -64,7 +73,7 @@ export async function reviewHttp(req: Request, ctx: HttpContext, deps: ReviewHtt
       const profile = doc.profile === null ? undefined : deps.profiles.get(doc.profile.name);
       if (profile === undefined) throw new HttpProblem(409, 'not_reviewable', 'This image has no profile to review against (it was rejected before one was chosen).');
       const result = correctedResult(profile, doc, { ...body.data, ...withAttributeNames(parsed) });
-      const review: ImageReview = { result, labels: flattenLabels(result), reviewer, note: body.data.note ?? null, reviewedAt: new Date().toISOString() };
+      const review: ImageReview = { result, labels: flattenLabels(result), reviewer, reviewedBy, note: body.data.note ?? null, reviewedAt: new Date().toISOString() };
       const next: ImageDocument = { ...doc, review, updatedAt: review.reviewedAt };
       const stored = await deps.store.replace(next, requireETag(doc));
       if (stored !== 'conflict') return json(publicDocument(stored), 200, stored._etag === undefined ? {} : { etag: stored._etag });

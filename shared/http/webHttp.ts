@@ -2,6 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
+import type { AuthSettings } from '../auth';
+import { LOGIN_PATH, readPrincipal } from '../auth';
 import type { RouteMethods } from './allowedMethods';
 import { allowedMethods } from './allowedMethods';
 import type { HttpContext } from './HttpContext';
@@ -31,6 +33,8 @@ const cache = new Map<string, Buffer>();
 export interface WebHttpDeps {
   /** The API's routes: a path one of them serves, asked with another method, is a 405 naming the methods it has. */
   apiRoutes: readonly RouteMethods[];
+  /** Absent: no sign-in (the page asks for a function key). */
+  auth?: AuthSettings;
 }
 
 /** Methods the page answers itself. */
@@ -43,8 +47,9 @@ const PAGE_METHODS = ['GET'];
 export async function webHttp(req: Request, ctx: HttpContext, deps: WebHttpDeps = { apiRoutes: [] }): Promise<Response> {
   try {
     await req.body?.cancel().catch(() => undefined);
-    const path = (ctx.params['path'] ?? new URL(req.url).pathname.replace(/^\/+/, '')).replace(/\/+$/, '');
-    if (path.startsWith('api/') || path === 'api') {
+    const url = new URL(req.url);
+    const path = (ctx.params['path'] ?? url.pathname.replace(/^\/+/, '')).replace(/\/+$/, '');
+    if (/^(app\/)?api(\/|$)/.test(path)) {
       const allowed = allowedMethods(deps.apiRoutes, path);
       if (allowed.length > 0) throw methodNotAllowed(path, req.method, allowed);
       throw new HttpProblem(404, 'not_found', `No API route ${req.method} /${path}.`);
@@ -52,6 +57,12 @@ export async function webHttp(req: Request, ctx: HttpContext, deps: WebHttpDeps 
     if (!PAGE_METHODS.includes(req.method)) throw methodNotAllowed(path, req.method, PAGE_METHODS);
     const name = path === '' ? 'index.html' : path;
     if (!ASSET.test(name)) throw new HttpProblem(404, 'not_found', `No page at /${path}.`);
+    // App Service lets unauthenticated requests through (machine callers carry function keys, which only the Functions
+    // host checks), so the page itself sends a browser that is not signed in to sign in. Scripts and styles hold no data.
+    if (name === 'index.html' && deps.auth !== undefined && readPrincipal(req.headers, deps.auth).kind === 'anonymous') {
+      const back = `${url.pathname}${url.search}`;
+      return new Response(null, { status: 302, headers: { location: `${LOGIN_PATH}?post_login_redirect_uri=${encodeURIComponent(back)}`, 'cache-control': 'no-store' } });
+    }
     let bytes = cache.get(name);
     if (bytes === undefined) {
       const file = join(webRoot(), name);

@@ -2,13 +2,17 @@
  * Every function of the app, declared once: name, trigger, options, handler. The Azure Functions registrations
  * (`functions/*.ts`) and the local dev host both read this table, so they cannot drift apart.
  */
+import type { AppRole } from '../auth';
+import { authorizeUser, hasRole, readPrincipal } from '../auth';
 import type { HttpContext } from '../http';
 import {
   classifyHttp,
+  errorToResponse,
   getImageHttp,
   healthHttp,
   imageContentHttp,
   listImagesHttp,
+  meHttp,
   profilesHttp,
   reviewHttp,
   uploadHttp,
@@ -134,17 +138,39 @@ export const FUNCTIONS = [
     methods: ['GET'],
     route: 'api/health',
     authLevel: 'anonymous',
-    handler: (req, ctx, s) => healthHttp(req, ctx, s.health),
+    // Anonymous: the status only; a signed-in reader also gets the details (machines use healthDetails with a key).
+    handler: (req, ctx, s) => healthHttp(req, ctx, s.health, signedInAs(req, s, 'Reader') ? 'details' : 'status'),
   },
   {
-    // The page holds no data; it asks for the function key and calls the API with it.
+    name: 'healthDetails',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/health/details',
+    authLevel: 'function',
+    handler: (req, ctx, s) => healthHttp(req, ctx, s.health, 'details'),
+  },
+  // People: the same API under app/, for a browser signed in with Microsoft Entra ID through App Service
+  // authentication. Anonymous to the Functions host, which would otherwise demand a function key before the handler
+  // runs; each handler requires the platform's principal with an app role instead. Machines keep the key routes above.
+  { name: 'me', trigger: 'http', methods: ['GET'], route: 'app/api/me', authLevel: 'anonymous', handler: (req, ctx, s) => meHttp(req, ctx, s.config.auth) },
+  { name: 'listProfilesSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/profiles', authLevel: 'anonymous', handler: signedIn('Reader', 'listProfiles') },
+  { name: 'listImagesSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/images', authLevel: 'anonymous', handler: signedIn('Reader', 'listImages') },
+  { name: 'getImageSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/images/{id}', authLevel: 'anonymous', handler: signedIn('Reader', 'getImage') },
+  { name: 'getImageContentSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/images/{id}/content', authLevel: 'anonymous', handler: signedIn('Reader', 'getImageContent') },
+  { name: 'reviewImageSignedIn', trigger: 'http', methods: ['PATCH'], route: 'app/api/images/{id}/review', authLevel: 'anonymous', handler: signedIn('Reviewer', 'reviewImage') },
+  // Uploads write blobs and spend model tokens: reviewers only.
+  { name: 'uploadImageSignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/uploads', authLevel: 'anonymous', handler: signedIn('Reviewer', 'uploadImage') },
+  { name: 'classifySignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/classify', authLevel: 'anonymous', handler: signedIn('Reviewer', 'classify') },
+  {
+    // The page holds no data; signed out it redirects to sign-in when App Service authentication is on, otherwise it
+    // asks for the function key and calls the key routes with it.
     name: 'web',
     trigger: 'http',
     // Every method: a wrong one on an API path gets its 405 here (webHttp), in Azure as on the dev host.
     methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
     route: '{*path}',
     authLevel: 'anonymous',
-    handler: (req, ctx): Promise<Response> => webHttp(req, ctx, { apiRoutes: apiRoutes() }),
+    handler: (req, ctx, s): Promise<Response> => webHttp(req, ctx, s.config.auth.platformAuthEnabled ? { apiRoutes: apiRoutes(), auth: s.config.auth } : { apiRoutes: apiRoutes() }),
   },
 ] as const satisfies readonly FunctionDefinition[];
 
@@ -172,4 +198,26 @@ export function eventGridFunction(name: FunctionName): EventGridFunctionDefiniti
   const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
   if (f?.trigger !== 'eventGrid') throw new Error(`${name} is not an Event Grid function`);
   return f;
+}
+
+/** The key route's handler behind the signed-in gate: the user must hold `role`; the handler sees them as the caller. */
+function signedIn(role: AppRole, keyRoute: string): HttpFunctionDefinition['handler'] {
+  return async (req, ctx, s) => {
+    let caller;
+    try {
+      caller = authorizeUser(req, s.config.auth, role);
+    } catch (e) {
+      return errorToResponse(e, ctx.log);
+    }
+    // Looked up when called: the table is still being built when this closure is made.
+    const def: FunctionDefinition | undefined = (FUNCTIONS as readonly FunctionDefinition[]).find((d) => d.name === keyRoute);
+    if (def?.trigger !== 'http') throw new Error(`${keyRoute} is not an HTTP function`);
+    return def.handler(req, { ...ctx, caller }, s);
+  };
+}
+
+/** True when the platform's principal holds `role` (never when App Service authentication is off). */
+function signedInAs(req: Request, s: Services, role: AppRole): boolean {
+  const state = readPrincipal(req.headers, s.config.auth);
+  return state.kind === 'signed-in' && hasRole(state.principal.roles, role);
 }

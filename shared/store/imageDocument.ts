@@ -27,12 +27,24 @@ export interface BlobRef {
   sequencer: string | null;
 }
 
+export type ReviewedBy =
+  /** A person signed in with Microsoft Entra ID through App Service authentication: the object id is the identity. */
+  | { kind: 'user'; objectId: string; name: string | null; identityProvider: string }
+  /** A function-key holder (a machine or an operator): the key proves access, not who; `reviewer` is their claim. */
+  | { kind: 'key' };
+
 export interface ImageReview {
   /** The corrected result, of the same kind as the profile. */
   result: ClassificationResult;
   /** Every label in the corrected result, flattened like `labels`. */
   labels: string[];
+  /**
+   * A name for people to read: the signed-in user's display name, or what a function-key caller wrote (unverified).
+   * Reviews stored before sign-in existed have only this, and it was whatever the client sent.
+   */
   reviewer: string | null;
+  /** Who the app verified made the review; absent on reviews stored before sign-in existed. */
+  reviewedBy?: ReviewedBy;
   note: string | null;
   reviewedAt: string;
 }

@@ -7,7 +7,7 @@ export {
   IMAGES_PARTITION_KEY_PATH,
 } from './createCosmosContainer';
 export { documentId } from './documentId';
-export type { BlobRef, ImageDocument, ImageReview, ImageStatus, Lease } from './imageDocument';
+export type { BlobRef, ImageDocument, ImageReview, ImageStatus, Lease, ReviewedBy } from './imageDocument';
 export { FINAL_STATUSES } from './imageDocument';
 export type { ListFilter, ListPage } from './ImageStore';
 export type { StoredVersion } from './ImageStore';

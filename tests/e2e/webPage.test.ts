@@ -108,6 +108,8 @@ describe.skipIf(missing !== undefined)('web page (headless Chromium, local stack
       // The key moves from the address bar into the tab's session storage.
       await expect.poll(() => page.url()).not.toContain('code=');
       await resultsLoaded(page);
+      // With the key, the footer shows the health details (api/health/details); anonymous callers get the status only.
+      await expect.poll(() => page.locator('#health-info').textContent(), { timeout: 15_000 }).toContain('storage ok · cosmos ok');
       await page.locator('#profile-select').selectOption('pets');
 
       const name = uniqueName('e2e-pet');

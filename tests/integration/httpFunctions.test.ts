@@ -6,6 +6,7 @@ import { classify } from '../../functions/classify';
 import { classifyBlob } from '../../functions/classifyBlob';
 import { getImage } from '../../functions/getImage';
 import { health } from '../../functions/health';
+import { healthDetails } from '../../functions/healthDetails';
 import { listImages } from '../../functions/listImages';
 import { processBlobCreated } from '../../shared/pipeline';
 import { getServices, pipelineDeps } from '../../shared/runtime';
@@ -209,8 +210,18 @@ describe('classifyBlob (Event Grid trigger)', () => {
 });
 
 describe('GET /api/health', () => {
-  it('reports storage, Cosmos and the model configuration without calling the model', async () => {
-    const res = await health(get('/health'), ctx('health'));
+  it('tells an anonymous caller only the status, even one sending a principal header while App Service authentication is off', async () => {
+    const forged = Buffer.from(JSON.stringify({ auth_typ: 'aad', claims: [{ typ: 'oid', val: '00000000-0000-0000-0000-000000000001' }, { typ: 'roles', val: 'Reader' }] })).toString('base64');
+    for (const req of [get('/health'), new HttpRequest({ url: `${base}/health`, method: 'GET', headers: { 'x-ms-client-principal': forged } })]) {
+      const res = await health(req, ctx('health'));
+      expect(res.status).toBe(200);
+      expect(bodyOf(res)).toEqual({ status: 'ok' });
+    }
+    expect(fake.requests).toHaveLength(0);
+  });
+
+  it('reports storage, Cosmos and the model configuration to key holders (api/health/details) without calling the model', async () => {
+    const res = await healthDetails(get('/health/details'), ctx('healthDetails'));
     expect(res.status).toBe(200);
     const b = bodyOf(res);
     expect(b.status).toBe('ok');

@@ -89,6 +89,7 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   RECONCILE_DEADLETTER_MAX_ATTEMPTS: 'the default (10 runs, about 50 minutes) fits the 5-minute reconcile schedule',
   MODEL_BREAKER_THRESHOLD: 'the default (5) stops a misconfigured model after a handful of images',
   MODEL_BREAKER_COOLDOWN_MS: 'the default (60 s) probes once a minute while a role assignment propagates',
+  WEBSITE_AUTH_ENABLED: 'App Service injects it when authsettingsV2 is on; an app setting would only fake it',
 };
 
 /** App settings Flex Consumption rejects (runtime and deployment live in functionAppConfig) or that would hold a secret. */
@@ -315,7 +316,7 @@ describe('infra/*.bicep syntax', () => {
   });
 
   it('parses every .bicep file without ERROR or MISSING nodes', () => {
-    const problems = files.flatMap((f) => syntaxProblems(f.root).map((p) => `${f.rel}:${p.line}:${p.column} ${p.kind} ${p.text}`));
+    const problems = files.flatMap((f) => syntaxProblems(f.root).filter((p) => !isGraphExtensionStatement(f, p)).map((p) => `${f.rel}:${p.line}:${p.column} ${p.kind} ${p.text}`));
     expect(problems).toEqual([]);
   });
 
@@ -331,6 +332,11 @@ describe('infra/*.bicep syntax', () => {
     const problems: string[] = [];
     for (const f of files) {
       for (const r of resources(f)) {
+        // Microsoft Graph resources are versioned like Graph itself: v1.0 is its GA surface (beta is not).
+        if (r.type.startsWith('Microsoft.Graph/')) {
+          if (r.apiVersion !== 'v1.0') problems.push(`${at(f, r.node)} ${r.symbol}: '${r.type}@${r.apiVersion ?? ''}'`);
+          continue;
+        }
         if (r.apiVersion === null || !/^\d{4}-\d{2}-\d{2}$/.test(r.apiVersion)) problems.push(`${at(f, r.node)} ${r.symbol}: '${r.type}@${r.apiVersion ?? ''}'`);
         else byType.set(r.type, (byType.get(r.type) ?? new Set()).add(r.apiVersion));
       }
@@ -651,7 +657,8 @@ describe('infra/main.bicep in the azd shape', () => {
         // Names handed on from another module (storage.outputs.name) were checked where that module is called.
         if (v?.type === 'member_expression') continue;
         if (v?.type === 'identifier') v = vars.get(v.text);
-        if (!/^'\$\{abbrs\.\w+\}\$\{resourceToken\}'$/.test(v?.text ?? '')) problems.push(`${m.symbol}.${key} = ${v?.text ?? '?'}`);
+        // A second resource of one kind (the sign-in identity) adds a suffix.
+        if (!/^'\$\{abbrs\.\w+\}\$\{resourceToken\}(-[a-z]+)?'$/.test(v?.text ?? '')) problems.push(`${m.symbol}.${key} = ${v?.text ?? '?'}`);
       }
     }
     expect(problems).toEqual([]);
@@ -688,3 +695,13 @@ describe('infra/main.bicep in the azd shape', () => {
     expect(needed.filter((n) => !names.includes(n))).toEqual([]);
   });
 });
+
+/**
+ * tree-sitter-bicep 1.1.0 predates the `extension` statement, so it marks `extension microsoftGraphV1` as an ERROR
+ * node (and parses everything after it). Only that exact first statement is excused; `az bicep build` in the infra
+ * workflow compiles the file for real.
+ */
+function isGraphExtensionStatement(f: { source: string }, p: { kind: string; line: number; text: string }): boolean {
+  const first = f.source.split('\n').findIndex((l) => l.trim() !== '' && !l.trim().startsWith('//'));
+  return p.kind === 'ERROR' && p.line === first + 1 && p.text.trim() === 'extension microsoftGraphV1';
+}

@@ -1,6 +1,48 @@
-/** Calls the blobsight API with the function key, asking the person for the key when the API answers 401. */
+/**
+ * Calls the blobsight API. Where the app has sign-in (App Service authentication with Microsoft Entra ID, or the
+ * dev host's stand-in) the page uses the signed-in API under `app/api/` with the session cookie; otherwise it uses
+ * the key routes with the function key, asking the person for it when the API answers 401.
+ */
 
 const KEY_STORAGE = 'blobsight.functionKey';
+
+/** `{ mode: 'key' }` or `{ mode: 'signed-in', user, logoutUrl }`; set once by initSession. */
+let session = { mode: 'key', user: null, logoutUrl: null, loginUrl: null };
+
+export function currentSession() {
+  return session;
+}
+
+/**
+ * Asks the app whether people sign in here (GET app/api/me). Not signed in: goes to the sign-in page and never
+ * resolves. An app without the route (or without sign-in) leaves the page in key mode.
+ */
+export async function initSession() {
+  let me = null;
+  try {
+    const res = await fetch('app/api/me', { headers: { accept: 'application/json' } });
+    if (res.ok) me = await res.json();
+  } catch {
+    me = null;
+  }
+  if (me === null || me.signIn !== 'available') return session;
+  if (me.user === null) {
+    goToSignIn(me.loginUrl);
+    return new Promise(() => undefined);
+  }
+  session = { mode: 'signed-in', user: me.user, logoutUrl: me.logoutUrl, loginUrl: me.loginUrl };
+  return session;
+}
+
+function goToSignIn(loginUrl) {
+  const back = `${window.location.pathname}${window.location.search}${window.location.hash}`;
+  window.location.assign(`${loginUrl ?? '/.auth/login/aad'}?post_login_redirect_uri=${encodeURIComponent(back)}`);
+}
+
+/** The key route `api/...` as the signed-in route `app/api/...` when signed in; health answers both alike. */
+function routeFor(path) {
+  return session.mode === 'signed-in' && path.startsWith('api/') && !path.startsWith('api/health') ? `app/${path}` : path;
+}
 
 /** An API answer that is not 2xx, carrying the problem JSON's `detail` and `code` when the API sent one. */
 export class ApiError extends Error {
@@ -54,6 +96,21 @@ function keyNeeded(rejectedKey) {
  * enter a key and tries again; it repeats only after they act, so it never spins on its own.
  */
 export async function apiFetch(path, init = {}) {
+  if (session.mode === 'signed-in') {
+    let res;
+    try {
+      res = await fetch(routeFor(path), init);
+    } catch (e) {
+      throw new ApiError(0, 'network', `The service could not be reached (${e instanceof Error ? e.message : String(e)}).`);
+    }
+    // The session ended (expired, signed out in another tab): sign in again, then come back here.
+    if (res.status === 401) {
+      await res.body?.cancel();
+      goToSignIn(session.loginUrl);
+      return new Promise(() => undefined);
+    }
+    return res;
+  }
   for (;;) {
     const key = currentKey();
     const headers = new Headers(init.headers);

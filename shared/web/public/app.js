@@ -1,5 +1,5 @@
 /** The blobsight page: wires the key prompt, profiles, uploads, results and the detail dialog together. */
-import { adoptKeyFromUrl, apiFetch, onKeyNeeded, saveKey } from './api.js';
+import { adoptKeyFromUrl, apiFetch, currentSession, initSession, onKeyNeeded, saveKey } from './api.js';
 import { initDetail } from './detail.js';
 import { byId, h, replace } from './dom.js';
 import { kindText, loadProfiles, profileByName } from './profiles.js';
@@ -33,6 +33,8 @@ profileSelect.addEventListener('change', () => describeProfile());
 void start();
 
 async function start() {
+  // Signed in (or sent to sign in) before anything asks the API; without sign-in the page uses the function key.
+  showSession(await initSession());
   // Profiles first: a missing key is asked for once, then the list loads with it.
   await showProfiles();
   await results.reload();
@@ -128,11 +130,34 @@ function describeProfile() {
 async function showHealth() {
   const footer = byId('health-info');
   try {
-    const res = await apiFetch('api/health');
+    // Details are for key holders (api/health/details) and signed-in readers (api/health answers them with details).
+    const res = await apiFetch(currentSession().mode === 'signed-in' ? 'api/health' : 'api/health/details');
     const body = await res.json();
     const checks = Array.isArray(body?.checks) ? body.checks.map((c) => `${c.name} ${c.ok ? 'ok' : 'unavailable'}`).join(' · ') : '';
     footer.textContent = `Service ${body?.status ?? 'unknown'}${checks === '' ? '' : ` — ${checks}`}`;
   } catch {
     footer.textContent = 'Service health unknown.';
   }
+}
+
+/** Who is signed in, with which roles, and what they may not do here. */
+function showSession(session) {
+  if (session.mode !== 'signed-in') return;
+  const { user } = session;
+  const info = byId('session-info');
+  const roles = user.roles.length === 0 ? 'no role' : user.roles.join(', ');
+  replace(
+    info,
+    h('span', { class: 'session-user', text: `Signed in as ${user.name ?? user.objectId} (${roles})` }),
+    ' · ',
+    h('a', { href: `${session.logoutUrl}?post_logout_redirect_uri=${encodeURIComponent('/')}`, text: 'Sign out' }),
+  );
+  info.hidden = false;
+  if (!user.canRead) {
+    const message = byId('session-message');
+    message.textContent = 'Your account has no role in this app. Ask an owner to assign Reader or Reviewer (Microsoft Entra ID → Enterprise applications → blobsight → Users and groups).';
+    message.hidden = false;
+  }
+  // A reader looks only: no uploads (they write blobs and spend tokens) and no corrections.
+  if (!user.canReview) byId('upload-panel').hidden = true;
 }

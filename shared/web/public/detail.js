@@ -111,7 +111,7 @@ function detailView(doc, handlers, notice) {
           h(
             'p',
             { class: 'hint review-meta' },
-            `${doc.review.reviewer ? `by ${doc.review.reviewer} · ` : ''}${dateTime(doc.review.reviewedAt)}`,
+            `${reviewerText(doc.review)}${dateTime(doc.review.reviewedAt)}`,
           ),
           doc.review.note ? h('blockquote', { class: 'review-note', text: doc.review.note }) : null,
         )
@@ -267,4 +267,10 @@ function fitTags(svg, W, H, shownWidth) {
 
 function clamp(v, lo, hi) {
   return Math.min(hi, Math.max(lo, Number(v) || 0));
+}
+
+/** "by Ana · " for a signed-in reviewer; a name sent with a function key (or before sign-in existed) is only a claim. */
+function reviewerText(review) {
+  if (review.reviewedBy?.kind === 'user') return `by ${review.reviewedBy.name ?? review.reviewedBy.objectId} · `;
+  return review.reviewer ? `by ${review.reviewer} (not verified) · ` : '';
 }

@@ -1,5 +1,5 @@
 /** Correct a label: a form fitted to the profile's kind, sent as PATCH api/images/{id}/review. */
-import { apiJson } from './api.js';
+import { apiJson, currentSession } from './api.js';
 import { h } from './dom.js';
 
 const REVIEWER_STORAGE = 'blobsight.reviewer';
@@ -14,6 +14,11 @@ export function reviewForm(doc, profile, { onSaved }) {
   }
   if (profile === undefined) {
     section.append(h('p', { class: 'hint', text: `Profile ${doc.profile.name} is no longer known to the app, so it cannot be reviewed here.` }));
+    return section;
+  }
+  const session = currentSession();
+  if (session.mode === 'signed-in' && !session.user.canReview) {
+    section.append(h('p', { class: 'hint', text: 'You can look but not correct: corrections need the Reviewer role.' }));
     return section;
   }
   const fields = fieldsFor(doc, profile);
@@ -32,7 +37,10 @@ export function reviewForm(doc, profile, { onSaved }) {
     { class: 'review-form', novalidate: true },
     fields.element,
     h('div', { class: 'field' }, h('label', { for: note.id, text: 'Note (optional)' }), note),
-    h('div', { class: 'field' }, h('label', { for: reviewer.id, text: 'Your name (optional)' }), reviewer),
+    // Signed in, the app records who reviewed from the sign-in; a name typed here would be only a claim.
+    session.mode === 'signed-in'
+      ? h('p', { class: 'hint review-as', text: `Saved as ${session.user.name ?? session.user.objectId}.` })
+      : h('div', { class: 'field' }, h('label', { for: reviewer.id, text: 'Your name (optional)' }), reviewer),
     h('div', { class: 'form-actions' }, submit),
     message,
   );
@@ -43,7 +51,7 @@ export function reviewForm(doc, profile, { onSaved }) {
     const noteText = note.value.trim();
     const reviewerText = reviewer.value.trim();
     if (noteText !== '') body.note = noteText;
-    if (reviewerText !== '') {
+    if (reviewerText !== '' && session.mode !== 'signed-in') {
       body.reviewer = reviewerText;
       localStorage.setItem(REVIEWER_STORAGE, reviewerText);
     }

@@ -1,0 +1,14 @@
+/**
+ * The API for people signed in through App Service authentication (app/api/*): anonymous to the Functions host,
+ * each handler requires the platform's principal with an Entra ID app role (shared/auth). Machines use the key routes.
+ */
+import { registerHttp } from './lib/register';
+
+export const me = registerHttp('me');
+export const listProfilesSignedIn = registerHttp('listProfilesSignedIn');
+export const listImagesSignedIn = registerHttp('listImagesSignedIn');
+export const getImageSignedIn = registerHttp('getImageSignedIn');
+export const getImageContentSignedIn = registerHttp('getImageContentSignedIn');
+export const reviewImageSignedIn = registerHttp('reviewImageSignedIn');
+export const uploadImageSignedIn = registerHttp('uploadImageSignedIn');
+export const classifySignedIn = registerHttp('classifySignedIn');

@@ -1,6 +1,6 @@
 /** A configuration error, as Azure's registered handlers answer it: bare to anonymous callers, named to key holders. */
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { health } from '../../functions/health';
 import { healthDetails } from '../../functions/healthDetails';
@@ -17,11 +17,18 @@ function text(res: { body?: unknown }): string {
   return res.body instanceof Uint8Array ? Buffer.from(res.body).toString('utf8') : '';
 }
 
+const saved = { ...process.env };
+
 beforeAll(() => {
   // Each test file runs in its own module graph, so these settings build this file's services only: COSMOS_ENDPOINT is
   // missing and the Azure OpenAI endpoint is not a URL (the value must not leak either).
   for (const k of Object.keys(process.env)) if (/^(COSMOS_|AZURE_OPENAI_|MODEL_PROVIDER|AzureWebJobsStorage|WEBSITE_AUTH)/.test(k)) delete process.env[k];
   Object.assign(process.env, { AzureWebJobsStorage: 'UseDevelopmentStorage=true', MODEL_PROVIDER: 'azure-openai', AZURE_OPENAI_ENDPOINT: 'not-a-url-secret-ish', AZURE_OPENAI_DEPLOYMENT: 'gpt-4o' });
+});
+
+afterAll(() => {
+  for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+  Object.assign(process.env, saved);
 });
 
 describe('configuration errors and anonymous callers', () => {

@@ -183,11 +183,11 @@ describe('machines keep function keys', () => {
     const anonymous = await call('/api/health');
     expect(anonymous).toEqual({ status: 200, body: { status: 'ok' } });
     const reader = await call('/api/health', { cookie: await signIn('Rita', ['Reader']) });
-    expect(reader.body).toMatchObject({ status: 'ok', checks: [{ name: 'storage', ok: true }, { name: 'cosmos', ok: true }], model: { deployment: fake.deployment, endpoint: fake.url } });
+    expect(reader.body).toMatchObject({ status: 'ok', checks: [{ name: 'storage', ok: true }, { name: 'cosmos', ok: true }, { name: 'model', ok: true, breaker: 'closed' }], model: { deployment: fake.deployment, endpoint: fake.url } });
     const noRole = await call('/api/health', { cookie: await signIn('Nora', []) });
     expect(noRole.body).toEqual({ status: 'ok' });
     expect((await call('/api/health/details')).status).toBe(401);
-    expect((await call('/api/health/details', { headers: { 'x-functions-key': KEY } })).body).toMatchObject({ checks: [{ name: 'storage' }, { name: 'cosmos' }], model: { endpoint: fake.url } });
+    expect((await call('/api/health/details', { headers: { 'x-functions-key': KEY } })).body).toMatchObject({ checks: [{ name: 'storage' }, { name: 'cosmos' }, { name: 'model' }], model: { endpoint: fake.url } });
   });
 });
 

@@ -173,10 +173,12 @@ module storage 'app/storage.bicep' = {
     name: '${abbrs.storageStorageAccounts}${resourceToken}'
     location: location
     tags: tags
+    // The last holds previews for GET /api/images/{id}/content (stored renditions); the app derives its name.
     containerNames: [
       imagesContainerName
       deadLetterContainerName
       deploymentContainerName
+      '${imagesContainerName}-renditions'
     ]
   }
 }

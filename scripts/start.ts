@@ -82,7 +82,8 @@ function banner(s: LocalStack, dataDir: string, root: string, seconds: number): 
     `  1. the web page above`,
     `  2. node ${rel(path.join(root, 'dist', 'scripts', 'upload.js'))} <files or folders...> [--profile <name>]`,
     `  3. Azure Storage Explorer (Emulator & Attached → Azurite), or`,
-    `     az storage blob upload --connection-string "UseDevelopmentStorage=true" --container-name ${container} --file x.jpg --name flowers/x.jpg`,
+    // The full string: the Azure CLI refuses the UseDevelopmentStorage=true shortcut (azure-sdk-for-python#42280).
+    `     az storage blob upload --connection-string "${s.blobConnectionString}" --container-name ${container} --file x.jpg --name flowers/x.jpg`,
     `  Profiles: ${s.services.profiles.names().join(', ')} (the first folder of the blob name picks one)`,
     '',
     'Ctrl-C stops everything and keeps the data.',

@@ -1,22 +1,34 @@
-/** GET /api/images/{id}/content?size=: the stored image as an upright JPEG thumbnail or preview, for the web page. */
+/**
+ * GET /api/images/{id}/content?size=: the stored image as an upright JPEG thumbnail or preview, for the web page.
+ * Served from a stored rendition (made once per image version and size bucket, see getPreview); only blobs of
+ * IMAGES_CONTAINER with a plain name are ever read.
+ */
 import type { ContainerClient } from '@azure/storage-blob';
-import sharp from 'sharp';
 
-import { downloadBlob } from '../blob';
+import { getPreview } from '../previews/getPreview';
 import type { ImageStore } from '../store';
 import type { HttpContext } from './HttpContext';
+import { API_HEADERS } from './HttpContext';
 import { DOCUMENT_ID } from './imagesHttp';
 import { errorToResponse, HttpProblem } from './problem';
 
 export interface ImageContentHttpDeps {
   store: ImageStore;
   images: ContainerClient;
+  /** Where previews are kept: `<IMAGES_CONTAINER>-renditions` (created on first use). */
+  renditions: ContainerClient;
   limits: { maxBytes: number; maxPixels: number };
 }
 
 const MIN_SIZE = 32;
 const MAX_SIZE = 2048;
 const DEFAULT_SIZE = 1024;
+
+/** A blob name this route will read: no empty, `.` or `..` segment, no backslash, no control character. */
+export function isPlainBlobName(name: string): boolean {
+  if (name === '' || name.length > 1024 || name.includes('\\') || /\p{Cc}/u.test(name)) return false;
+  return name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+}
 
 export async function imageContentHttp(req: Request, ctx: HttpContext, deps: ImageContentHttpDeps): Promise<Response> {
   try {
@@ -28,19 +40,21 @@ export async function imageContentHttp(req: Request, ctx: HttpContext, deps: Ima
     if (!Number.isInteger(size) || size < MIN_SIZE || size > MAX_SIZE) throw new HttpProblem(400, 'invalid_size', `size must be a whole number from ${MIN_SIZE} to ${MAX_SIZE}.`);
     const doc = await deps.store.get(id);
     if (doc === undefined) throw new HttpProblem(404, 'not_found', `No image document with id ${id}.`);
+    if (doc.blob.container !== deps.images.containerName || !isPlainBlobName(doc.blob.name)) {
+      // A document made from a forged event: its blob is not one of ours to serve, whatever storage would resolve it to.
+      ctx.log.warn('image content refused: blob outside the images container or with an unsafe name', { id, container: doc.blob.container });
+      throw new HttpProblem(404, 'not_servable', 'This document does not point at a blob of the images container.');
+    }
     if (doc.image === null) throw new HttpProblem(415, 'no_image', 'This upload is not an image that can be shown.', {}, { reason: doc.error?.code ?? null });
     const etag = `"${doc.image.sha256.slice(0, 16)}-${size}"`;
-    if (req.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers: { etag } });
-    const blob = await downloadBlob(deps.images, doc.blob.name, { maxBytes: deps.limits.maxBytes });
-    if (blob.kind !== 'ok') throw new HttpProblem(404, 'blob_not_found', 'The image blob is no longer in storage.');
-    // Same guards as preprocessing: never decode more pixels than the limit allows.
-    const jpeg = await sharp(blob.bytes, { limitInputPixels: deps.limits.maxPixels, failOn: 'error', pages: 1 })
-      .autoOrient()
-      .resize(size, size, { fit: 'inside', withoutEnlargement: true })
-      .flatten({ background: '#ffffff' })
-      .jpeg({ quality: 80 })
-      .toBuffer();
-    return new Response(new Uint8Array(jpeg), { status: 200, headers: { 'content-type': 'image/jpeg', 'cache-control': 'private, max-age=300', etag } });
+    // Image bytes of a version never change under its etag: the browser may keep them privately for a while.
+    const headers = { ...API_HEADERS, 'cache-control': 'private, max-age=300', etag };
+    if (req.headers.get('if-none-match') === etag) return new Response(null, { status: 304, headers });
+    const preview = await getPreview(deps, { id, blobName: doc.blob.name, eTag: doc.blob.eTag }, size);
+    if (preview.kind === 'gone') throw new HttpProblem(404, 'blob_not_found', 'The image blob is no longer in storage.');
+    if (preview.kind === 'changed') throw new HttpProblem(409, 'image_changed', 'The image was replaced and is being processed again; reload the document.');
+    if (preview.kind === 'too-large') throw new HttpProblem(413, 'too_large', 'The image blob is larger than MAX_IMAGE_BYTES.');
+    return new Response(new Uint8Array(preview.jpeg), { status: 200, headers: { ...headers, 'content-type': 'image/jpeg' } });
   } catch (e) {
     return errorToResponse(e, ctx.log);
   }

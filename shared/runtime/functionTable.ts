@@ -114,7 +114,8 @@ export const FUNCTIONS = [
     methods: ['GET'],
     route: 'api/images/{id}/content',
     authLevel: 'function',
-    handler: (req, ctx, s) => imageContentHttp(req, ctx, { store: s.store, images: s.images, limits: s.config.limits }),
+    handler: (req, ctx, s) =>
+      imageContentHttp(req, ctx, { store: s.store, images: s.images, renditions: s.blobService.getContainerClient(`${s.images.containerName}-renditions`), limits: s.config.limits }),
   },
   {
     name: 'reviewImage',

@@ -1,5 +1,5 @@
 /** Uploads, reviews, image content, profiles and the web page, through the function table as both hosts call it. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import type { HttpContext } from '../../shared/http';
 import { silentLogger } from '../../shared/logging';
@@ -24,6 +24,7 @@ beforeAll(async () => {
   s = app.services;
 });
 afterAll(async () => {
+  await s.blobService.getContainerClient(`${s.images.containerName}-renditions`).deleteIfExists();
   await app.cleanup();
   await fake.close();
 });
@@ -209,6 +210,62 @@ describe('PATCH api/images/{id}/review and GET content', () => {
     const again = await call('getImageContent', new Request(`http://h/api/images/${id}/content?size=128`, { headers: { 'if-none-match': res.headers.get('etag') ?? '' } }), { id });
     expect(again.status).toBe(304);
     expect((await call('getImageContent', new Request(`http://h/api/images/${id}/content?size=99999`), { id })).status).toBe(400);
+    for (const bad of ['0x80', '1e2', '', '128.0', '+128']) {
+      expect((await call('getImageContent', new Request(`http://h/api/images/${id}/content?size=${bad}`), { id })).status, bad).toBe(400);
+    }
+  });
+
+  it('makes a preview once per image version and size bucket, then serves it without reading the original', async () => {
+    const id = await classifiedDoc('once.jpg', 'pets', { label: 'cat' });
+    const doc = await s.store.get(id);
+    const renditions = s.blobService.getContainerClient(`${s.images.containerName}-renditions`);
+    const first = await call('getImageContent', new Request(`http://h/api/images/${id}/content?size=200`), { id });
+    expect(first.status).toBe(200);
+    const stored: string[] = [];
+    for await (const b of renditions.listBlobsFlat({ prefix: `${id}/` })) stored.push(b.name);
+    expect(stored).toEqual([`${id}/${(doc?.blob.eTag ?? '').replace(/"/g, '')}/256.jpg`]);
+
+    const reads = vi.spyOn(s.images, 'getBlobClient');
+    try {
+      for (const size of [256, 100, 64]) {
+        const res = await call('getImageContent', new Request(`http://h/api/images/${id}/content?size=${size}`), { id });
+        expect(res.status).toBe(200);
+        const sharp = (await import('sharp')).default;
+        const meta = await sharp(Buffer.from(await res.arrayBuffer())).metadata();
+        expect(Math.max(meta.width ?? 0, meta.height ?? 0)).toBe(size);
+      }
+      expect(reads).not.toHaveBeenCalled();
+    } finally {
+      reads.mockRestore();
+    }
+  });
+
+  it('serves only blobs of the images container with a plain name', async () => {
+    const id = await classifiedDoc('mine.jpg', 'pets', { label: 'cat' });
+    const base = await s.store.get(id);
+    if (base === undefined) throw new Error('missing');
+    // Put a "private" blob elsewhere, as a forged event would have pointed a document at it.
+    const other = s.blobService.getContainerClient(`${s.images.containerName}-private`);
+    await other.createIfNotExists();
+    try {
+      await other.getBlockBlobClient('secret.jpg').uploadData(await jpeg(64, 64));
+      const cases: Array<[string, { container: string; name: string }]> = [
+        ['a' + 'b'.repeat(31), { container: other.containerName, name: 'secret.jpg' }],
+        ['c' + 'd'.repeat(31), { container: s.images.containerName, name: `x/../../${other.containerName}/secret.jpg` }],
+        ['e' + 'f'.repeat(31), { container: s.images.containerName, name: 'pets/./mine.jpg' }],
+        ['1' + '2'.repeat(31), { container: s.images.containerName, name: 'pets\\mine.jpg' }],
+        ['3' + '4'.repeat(31), { container: s.images.containerName, name: 'pets//mine.jpg' }],
+        ['5' + '6'.repeat(31), { container: s.images.containerName, name: 'pets/mi\u0000ne.jpg' }],
+      ];
+      for (const [fakeId, blob] of cases) {
+        await s.store.upsert({ ...base, id: fakeId, blob: { ...base.blob, ...blob } });
+        const res = await call('getImageContent', new Request(`http://h/api/images/${fakeId}/content?size=64`), { id: fakeId });
+        expect(res.status, blob.name).toBe(404);
+        expect(((await res.json()) as { code: string }).code).toBe('not_servable');
+      }
+    } finally {
+      await other.deleteIfExists();
+    }
   });
 });
 

@@ -490,7 +490,7 @@ describe('resources', () => {
 
   it('creates the images, dead-letter and Flex deployment containers', () => {
     const storage = modules(file('infra/main.bicep')).find((m) => m.symbol === 'storage');
-    expect(property(storage?.body, 'params', 'containerNames')?.namedChildren.map((c) => c?.text)).toEqual(['imagesContainerName', 'deadLetterContainerName', 'deploymentContainerName']);
+    expect(property(storage?.body, 'params', 'containerNames')?.namedChildren.map((c) => c?.text)).toEqual(['imagesContainerName', 'deadLetterContainerName', 'deploymentContainerName', "'${imagesContainerName}-renditions'"]);
     expect(mainDefault('imagesContainerName')).toBe(DEFAULTS.IMAGES_CONTAINER);
     expect(mainDefault('deadLetterContainerName')).toBe(DEFAULTS.DEADLETTER_CONTAINER);
     const api = modules(file('infra/main.bicep')).find((m) => m.symbol === 'api');

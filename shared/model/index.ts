@@ -1,4 +1,8 @@
 /** Public names of the model client. */
+export type { PixelBox, UprightSize } from './boxGrid';
+export { BOX_GRID, gridBoxToPixels, pixelBoxToGrid } from './boxGrid';
+export { buildDetectionMessages } from './buildDetectionMessages';
+export { buildDetectionResponseFormat } from './buildDetectionResponseFormat';
 export { buildMessages } from './buildMessages';
 export { buildResponseFormat } from './buildResponseFormat';
 export type { ClassificationResult, ConfidenceSource, Decision, ModelClassification, ModelInfo, ModelUsage } from './classification';
@@ -9,6 +13,7 @@ export type { TokenUsage } from './costUsd';
 export { costUsd } from './costUsd';
 export type { OpenAIClientDeps } from './createOpenAIClient';
 export { COGNITIVE_SERVICES_SCOPE, createOpenAIClient, KEYLESS_API_KEY_PLACEHOLDER } from './createOpenAIClient';
+export { detectionMaxTokens } from './detectionMaxTokens';
 export { getCredential } from './getCredential';
 export { mapModelError } from './mapModelError';
 export { MAX_ANSWER_TOKENS, maxTokensFor } from './maxTokensFor';
@@ -16,10 +21,5 @@ export type { OpenAIClassifierOptions } from './openAIClassifier';
 export { OpenAIClassifier } from './openAIClassifier';
 export type { AnswerFailure, AnswerFailureReason, ParsedAnswer } from './parseAnswer';
 export { parseAnswer } from './parseAnswer';
-export type { PixelBox, UprightSize } from './boxGrid';
-export { BOX_GRID, gridBoxToPixels, pixelBoxToGrid } from './boxGrid';
-export { buildDetectionMessages } from './buildDetectionMessages';
-export { buildDetectionResponseFormat } from './buildDetectionResponseFormat';
-export { detectionMaxTokens } from './detectionMaxTokens';
 export { parseDetectionAnswer } from './parseDetectionAnswer';
 export { servesBoxes } from './servesBoxes';

@@ -1,6 +1,7 @@
 /** Public names of the model client. */
 export type { PixelBox, UprightSize } from './boxGrid';
 export { BOX_GRID, gridBoxToPixels, pixelBoxToGrid } from './boxGrid';
+export { buildChatRequest } from './buildChatRequest';
 export { buildDetectionMessages } from './buildDetectionMessages';
 export { buildDetectionResponseFormat } from './buildDetectionResponseFormat';
 export { buildMessages } from './buildMessages';

@@ -4,8 +4,7 @@
  * published image-token rule for a 1280x720 BDD100K frame. The schema is counted as its JSON text, which is how
  * structured outputs reach the model's context (an approximation of the service's exact framing, the same for both).
  */
-import { getEncoding } from 'js-tiktoken';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { buildDetectionMessages, buildDetectionResponseFormat, buildMessages, buildResponseFormat } from '../../shared/model';
 import { estimateImageTokens } from '../../shared/preprocess/imageTokens';
@@ -13,7 +12,11 @@ import type { PreprocessedImage } from '../../shared/preprocess/preprocessedImag
 import { loadProfiles } from '../../shared/profiles';
 import type { AttributesProfile, ObjectsProfile } from '../../shared/profiles/profileSchema';
 
-const enc = getEncoding('o200k_base');
+// js-tiktoken is an ES module; this CommonJS project loads it dynamically.
+let enc: { encode(text: string): number[] };
+beforeAll(async () => {
+  enc = (await import('js-tiktoken')).getEncoding('o200k_base');
+});
 /** Chat framing per message and the assistant priming, as in OpenAI's token-counting guide. */
 const PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;

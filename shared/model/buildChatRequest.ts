@@ -12,7 +12,7 @@ import { maxTokensFor } from './maxTokensFor';
 import { servesBoxes } from './servesBoxes';
 
 /**
- * Same fields and values as OpenAIClassifier's first call (tests/integration/exportBatch.test.ts compares them with
+ * Same fields and values as OpenAIClassifier's first call (tests/integration/exportService.test.ts compares them with
  * what the classifier actually sent to the fake). Throws for an open-vocabulary `objects` profile, as the classifier.
  */
 export function buildChatRequest(profile: Profile, image: PreprocessedImage, options: { model: string; logprobs: boolean }): ChatCompletionCreateParamsNonStreaming {

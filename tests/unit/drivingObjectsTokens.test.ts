@@ -16,7 +16,8 @@ import type { AttributesProfile, ObjectsProfile } from '../../shared/profiles/pr
 let enc: { encode(text: string): number[] };
 beforeAll(async () => {
   enc = (await import('js-tiktoken')).getEncoding('o200k_base');
-});
+  // Building o200k_base's rank table takes seconds on a loaded 2-core machine.
+}, 120_000);
 /** Chat framing per message and the assistant priming, as in OpenAI's token-counting guide. */
 const PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;

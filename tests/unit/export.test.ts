@@ -293,6 +293,30 @@ describe('export of a single-label run', () => {
   });
 });
 
+describe('--help', () => {
+  it('export and import label-studio explain their options, formats and exit codes', async () => {
+    let text = '';
+    const exp = createExportCommand(io()).exitOverride().configureOutput({ writeOut: (t) => void (text += t) });
+    await expect(new Command('blobsight').addCommand(exp).parseAsync(['export', '--help'], { from: 'user' })).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    for (const f of ['json', 'csv', 'jsonl', 'bdd100k', 'coco', 'voc', 'yolo', 'label-studio', 'fine-tune', 'batch']) expect(text).toContain(`  ${f} `);
+    expect(text).toMatch(/--force/);
+    expect(text).toMatch(/Exit codes: 0 written, 1 written but some images left out, 2 usage/);
+    text = '';
+    const imp = createImportCommand(io());
+    const ls = imp.commands.find((c) => c.name() === 'label-studio');
+    ls?.exitOverride().configureOutput({ writeOut: (t) => void (text += t) });
+    await expect(new Command('blobsight').addCommand(imp).parseAsync(['import', 'label-studio', '--help'], { from: 'user' })).rejects.toMatchObject({ code: 'commander.helpDisplayed' });
+    expect(text).toMatch(/--run <run>/);
+    expect(text).toMatch(/--to-service/);
+  });
+  it('an unknown --format is a usage error', async () => {
+    let err = '';
+    const exp = createExportCommand(io()).exitOverride().configureOutput({ writeErr: (t) => void (err += t) });
+    await expect(new Command('blobsight').addCommand(exp).parseAsync(['export', drivingRun, '--format', 'tfrecord', '--out', join(dir, 'x')], { from: 'user' })).rejects.toMatchObject({ code: 'commander.invalidArgument' });
+    expect(err).toMatch(/Allowed choices are json, csv, jsonl, bdd100k, coco, voc, yolo, label-studio, fine-tune, batch/);
+  });
+});
+
 describe('bad input', () => {
   it('an existing --out is refused with exit 2 and left untouched; --force replaces it', async () => {
     const out = join(dir, 'exists.json');

@@ -24,7 +24,8 @@ export type ClassificationResult =
   /** `labels` holds the labels judged present, each with P(present). */
   | { kind: 'multi-label'; labels: Decision[] }
   | { kind: 'attributes'; attributes: Record<string, Decision> }
-  | { kind: 'objects'; objects: DetectedObject[] };
+  /** `attributes` only for a profile that asks for them too (driving-objects), answered by a vision model. */
+  | { kind: 'objects'; objects: DetectedObject[]; attributes?: Record<string, Decision> };
 
 export interface ModelInfo {
   /** `azure-openai`, `openai-compatible` or `local-detector`. */

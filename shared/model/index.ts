@@ -1,4 +1,9 @@
 /** Public names of the model client. */
+export type { PixelBox, UprightSize } from './boxGrid';
+export { BOX_GRID, gridBoxToPixels, pixelBoxToGrid } from './boxGrid';
+export { buildChatRequest } from './buildChatRequest';
+export { buildDetectionMessages } from './buildDetectionMessages';
+export { buildDetectionResponseFormat } from './buildDetectionResponseFormat';
 export { buildMessages } from './buildMessages';
 export { buildResponseFormat } from './buildResponseFormat';
 export type { BreakerState, BreakerStatus, CircuitBreakerOptions, ModelOutcome } from './CircuitBreakingClassifier';
@@ -11,6 +16,7 @@ export type { TokenUsage } from './costUsd';
 export { costUsd } from './costUsd';
 export type { OpenAIClientDeps } from './createOpenAIClient';
 export { COGNITIVE_SERVICES_SCOPE, createOpenAIClient, KEYLESS_API_KEY_PLACEHOLDER } from './createOpenAIClient';
+export { detectionMaxTokens } from './detectionMaxTokens';
 export { getCredential } from './getCredential';
 export { AUTH_FIX, DEPLOYMENT_FIX, mapModelError } from './mapModelError';
 export { MAX_ANSWER_TOKENS, maxTokensFor } from './maxTokensFor';
@@ -18,3 +24,5 @@ export type { OpenAIClassifierOptions } from './openAIClassifier';
 export { OpenAIClassifier } from './openAIClassifier';
 export type { AnswerFailure, AnswerFailureReason, ParsedAnswer } from './parseAnswer';
 export { parseAnswer } from './parseAnswer';
+export { parseDetectionAnswer } from './parseDetectionAnswer';
+export { servesBoxes } from './servesBoxes';

@@ -5,19 +5,25 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import type { ModelPrice } from '../config';
 import { DEFAULTS } from '../config';
 import { PermanentError } from '../errors';
-import type { LabelProfile } from '../profiles/profileSchema';
+import type { LabelProfile, Profile } from '../profiles/profileSchema';
+import type { UprightSize } from './boxGrid';
+import { buildDetectionMessages } from './buildDetectionMessages';
+import { buildDetectionResponseFormat } from './buildDetectionResponseFormat';
 import { buildMessages } from './buildMessages';
 import { buildResponseFormat } from './buildResponseFormat';
 import type { ClassificationResult, ConfidenceSource, ModelClassification, ModelInfo } from './classification';
 import type { Classifier, ClassifyInput } from './classifier';
 import { confidenceFromLogprobs } from './confidenceFromLogprobs';
 import { costUsd } from './costUsd';
+import { detectionMaxTokens } from './detectionMaxTokens';
 import { filteredCategories } from './filteredCategories';
 import { mapModelError } from './mapModelError';
 import { MAX_ANSWER_TOKENS, maxTokensFor } from './maxTokensFor';
 import type { ModelAttemptHooks } from './modelAttempts';
 import { runGated } from './modelAttempts';
 import { parseAnswer } from './parseAnswer';
+import { parseDetectionAnswer } from './parseDetectionAnswer';
+import { servesBoxes } from './servesBoxes';
 
 export interface OpenAIClassifierOptions {
   /** From createOpenAIClient: carries endpoint, auth, SDK retries and timeout. */
@@ -47,8 +53,11 @@ type Outcome =
 
 export class OpenAIClassifier implements Classifier {
   readonly info: ModelInfo;
-  /** Vision chat models label images well; their boxes are too unreliable to offer detection through them. */
-  readonly supportedKinds = ['single-label', 'multi-label', 'attributes'] as const;
+  /**
+   * Detection only for profiles with a closed category list (driving-objects): the categories become an enum and the
+   * boxes come on a 0–1000 grid (see boxGrid); an open-vocabulary `objects` profile is refused in classify.
+   */
+  readonly supportedKinds = ['single-label', 'multi-label', 'attributes', 'objects'] as const;
   private readonly client: OpenAI;
   private readonly model: string;
   private readonly prices: Readonly<Record<string, ModelPrice>>;
@@ -67,15 +76,16 @@ export class OpenAIClassifier implements Classifier {
   }
 
   async classify({ image, profile, signal, attempts }: ClassifyInput): Promise<ModelClassification> {
-    if (profile.kind === 'objects') {
-      throw new PermanentError('profile_not_supported', `Profile "${profile.name}" detects objects, which ${this.info.provider} does not serve here; set no model provider (the local detector) for detection profiles.`);
+    if (profile.kind === 'objects' && !servesBoxes(profile)) {
+      throw new PermanentError('profile_not_supported', `Profile "${profile.name}" detects objects without a category list, which ${this.info.provider} does not serve here; give the profile "categories", or set no model provider (the local detector).`);
     }
-    const messages = buildMessages(profile, image);
+    const boxes = servesBoxes(profile) ? profile : undefined;
+    const messages = boxes === undefined ? buildMessages(profile as LabelProfile, image) : buildDetectionMessages(boxes, image);
     const request: ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
       messages,
-      response_format: buildResponseFormat(profile),
-      max_tokens: maxTokensFor(profile),
+      response_format: boxes === undefined ? buildResponseFormat(profile as LabelProfile) : buildDetectionResponseFormat(boxes),
+      max_tokens: boxes === undefined ? maxTokensFor(profile as LabelProfile) : detectionMaxTokens(boxes),
       temperature: 0,
       n: 1,
       logprobs: this.logprobs,
@@ -101,7 +111,7 @@ export class OpenAIClassifier implements Classifier {
         completionTokens,
         costUsd: costUsd({ promptTokens, completionTokens }, reportedModel, this.prices, this.model),
       };
-      const outcome = this.interpret(profile, completion);
+      const outcome = this.interpret(profile, completion, image.original);
 
       if (outcome.kind === 'ok') {
         const { result, confidence, confidenceSource } = outcome;
@@ -136,7 +146,7 @@ export class OpenAIClassifier implements Classifier {
     }
   }
 
-  private interpret(profile: LabelProfile, completion: ChatCompletion): Outcome {
+  private interpret(profile: Profile, completion: ChatCompletion, original: UprightSize): Outcome {
     const choice = completion.choices?.[0];
     if (choice === undefined) return { kind: 'invalid', reason: 'no_choices', message: 'the response has no choices', content: null };
 
@@ -153,11 +163,12 @@ export class OpenAIClassifier implements Classifier {
     }
     if (content === null || content.trim() === '') return { kind: 'invalid', reason: 'empty', message: 'the answer is empty', content };
 
-    const parsed = parseAnswer(profile, content);
+    const parsed = servesBoxes(profile) ? parseDetectionAnswer(profile, content, original) : parseAnswer(profile as LabelProfile, content);
     if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason, message: parsed.message, content };
 
-    const tokens = this.logprobs ? choice.logprobs?.content : null;
-    const fromLogprobs = tokens === null || tokens === undefined ? null : confidenceFromLogprobs(profile, content, tokens);
+    // Box answers keep their self-reported scores: a logprob of digits says nothing about where an object is.
+    const tokens = this.logprobs && profile.kind !== 'objects' ? choice.logprobs?.content : null;
+    const fromLogprobs = tokens === null || tokens === undefined ? null : confidenceFromLogprobs(profile as LabelProfile, content, tokens);
     if (fromLogprobs !== null) return { kind: 'ok', ...fromLogprobs, confidenceSource: 'logprobs' };
 
     const self = parsed.selfReportedConfidence;

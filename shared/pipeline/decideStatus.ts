@@ -25,7 +25,7 @@ export function flattenLabels(result: ModelClassification['result']): string[] {
     case 'attributes':
       return Object.values(result.attributes).map((d) => d.label);
     case 'objects':
-      return [...new Set(result.objects.map((o) => o.label))].sort();
+      return [...new Set([...result.objects.map((o) => o.label), ...Object.values(result.attributes ?? {}).map((d) => d.label)])].sort();
   }
 }
 

@@ -49,14 +49,16 @@ export const attributeFieldSchema = z.object({
 });
 export type AttributeField = z.infer<typeof attributeFieldSchema>;
 
+const attributeFieldList = z
+  .array(attributeFieldSchema)
+  .min(1)
+  .max(20)
+  .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'attribute names must be unique');
+
 export const attributesProfileSchema = z.object({
   ...baseProfile,
   kind: z.literal('attributes'),
-  attributes: z
-    .array(attributeFieldSchema)
-    .min(1)
-    .max(20)
-    .refine((fs) => new Set(fs.map((f) => f.name)).size === fs.length, 'attribute names must be unique'),
+  attributes: attributeFieldList,
 });
 
 /** Object detection: boxes with categories; `confidenceThreshold` is the minimum score of a kept box. */
@@ -67,6 +69,11 @@ export const objectsProfileSchema = z.object({
   categories: z.array(z.string().trim().min(1).max(100)).min(1).max(200).optional(),
   /** At most this many boxes are kept, highest scores first. */
   maxObjects: z.number().int().min(1).max(100),
+  /**
+   * Whole-image attributes asked in the same call as the boxes (e.g. weather, timeofday, scene for driving frames).
+   * Only a vision model answers them; the local detector returns boxes alone.
+   */
+  attributes: attributeFieldList.optional(),
 });
 
 export const profileSchema = z.discriminatedUnion('kind', [

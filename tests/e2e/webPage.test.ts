@@ -175,6 +175,34 @@ describe.skipIf(missing !== undefined)('web page (headless Chromium, local stack
     }
   });
 
+  it('shows a driving-objects answer: the scene attributes beside the boxes', async () => {
+    fake.setAnswer(({ schema }) => ({
+      answer: answerFromSchema(schema, { label: 'dog', weather: 'rainy', timeofday: 'night', objects: [{ category: 'bus', box: { x1: 100, y1: 100, x2: 600, y2: 900 }, score: 0.8 }] }),
+    }));
+    const page = await openPage();
+    try {
+      await resultsLoaded(page);
+      await page.locator('#profile-select').selectOption('driving-objects');
+      const name = uniqueName('e2e-drive');
+      await page.setInputFiles('#file-input', await jpegFile(name));
+      await expect.poll(() => uploadItem(page, name).getAttribute('data-state'), { timeout: 30_000 }).toBe('classified');
+      const row = resultRow(page, name);
+      await row.waitFor({ timeout: 15_000 });
+      await row.locator('.row-open').click();
+      const dialog = page.locator('#detail-dialog');
+      await dialog.locator('.detail-grid').waitFor();
+      const answer = dialog.locator('.model-answer');
+      expect(await answer.locator('.decision-attributes dt').allTextContents()).toEqual(['weather', 'timeofday', 'scene']);
+      expect(await answer.locator('.decision-attributes .label-value').allTextContents()).toEqual(['rainy', 'night', 'city street']);
+      expect(await answer.locator('.objects-list .label-value').allTextContents()).toEqual(['bus']);
+      await page.screenshot({ path: path.join(OUTPUT, 'web-detail-driving-objects.png') });
+      await page.keyboard.press('Escape');
+    } finally {
+      fake.setAnswer(({ schema }) => ({ answer: answerFromSchema(schema, { label: 'dog' }) }));
+      await page.close();
+    }
+  });
+
   it('shows the API reason for a text file named .jpg at once, and lists nothing for it', async () => {
     const page = await openPage();
     try {

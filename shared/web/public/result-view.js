@@ -17,31 +17,43 @@ export function resultView(result, { showConfidence = true } = {}) {
         result.labels.map((d) => h('li', {}, h('span', { class: 'label-value', text: d.label }), ' ', conf(d.confidence))),
       );
     case 'attributes':
-      return h(
-        'dl',
-        { class: 'decision-attributes' },
-        Object.entries(result.attributes).map(([name, d]) => [
-          h('dt', { text: name }),
-          h('dd', {}, h('span', { class: 'label-value', text: d.label }), ' ', conf(d.confidence)),
-        ]),
-      );
+      return attributesView(result.attributes, conf);
     case 'objects':
-      if (result.objects.length === 0) return h('p', { class: 'hint', text: 'No objects.' });
-      return h(
-        'ol',
-        { class: 'decision-list objects-list' },
-        result.objects.map((o) =>
-          h(
-            'li',
-            {},
-            h('span', { class: 'label-value', text: o.label }),
-            ' ',
-            showConfidence ? h('span', { class: 'confidence', text: percent(o.score) }) : null,
-            h('span', { class: 'hint box-coords', text: ` at ${Math.round(o.box.x1)},${Math.round(o.box.y1)}–${Math.round(o.box.x2)},${Math.round(o.box.y2)}` }),
-          ),
-        ),
-      );
+      // A detection profile may also carry whole-image attributes (driving-objects: weather, timeofday, scene).
+      if (result.attributes !== undefined && result.attributes !== null) {
+        return h('div', { class: 'objects-with-attributes' }, attributesView(result.attributes, conf), objectsView(result, showConfidence));
+      }
+      return objectsView(result, showConfidence);
     default:
       return h('p', { class: 'hint', text: `Unknown result kind ${String(result.kind)}.` });
   }
+}
+
+function attributesView(attributes, conf) {
+  return h(
+    'dl',
+    { class: 'decision-attributes' },
+    Object.entries(attributes).map(([name, d]) => [
+      h('dt', { text: name }),
+      h('dd', {}, h('span', { class: 'label-value', text: d.label }), ' ', conf(d.confidence)),
+    ]),
+  );
+}
+
+function objectsView(result, showConfidence) {
+  if (result.objects.length === 0) return h('p', { class: 'hint', text: 'No objects.' });
+  return h(
+    'ol',
+    { class: 'decision-list objects-list' },
+    result.objects.map((o) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'label-value', text: o.label }),
+        ' ',
+        showConfidence ? h('span', { class: 'confidence', text: percent(o.score) }) : null,
+        h('span', { class: 'hint box-coords', text: ` at ${Math.round(o.box.x1)},${Math.round(o.box.y1)}–${Math.round(o.box.x2)},${Math.round(o.box.y2)}` }),
+      ),
+    ),
+  );
 }

@@ -3,7 +3,6 @@ import { existsSync, statSync } from 'node:fs';
 
 import { Command, Option } from 'commander';
 
-import { labelAction } from '../labelAction';
 import { positiveInt, positiveUsd } from './parseOptions';
 
 export interface LabelOptions {
@@ -53,6 +52,8 @@ Examples:
   blobsight label ./photos --profile flowers --resume`,
     )
     .action(async (source: string | undefined, options: LabelOptions) => {
+      // Loaded on use: the model, storage and image libraries stay out of `--help` and other commands.
+      const { labelAction } = await import('../labelAction.js');
       process.exitCode = await labelAction(source, options);
     });
 }

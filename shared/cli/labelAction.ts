@@ -49,7 +49,8 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
   const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
   const needsCredential = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
   const classifier: Classifier = await createClassifier(config, needsCredential ? getCredential : undefined, undefined);
-  if (!classifier.supportedKinds.includes(profile.kind)) {
+  // --from-service makes no model call, so any profile the service stored can be read whatever model is configured here.
+  if (o.fromService !== true && !classifier.supportedKinds.includes(profile.kind)) {
     const how =
       profile.kind === 'objects'
         ? 'Object detection is served by the embedded local detector: unset MODEL_PROVIDER, AZURE_OPENAI_ENDPOINT and OPENAI_BASE_URL, or pick a labelling profile.'

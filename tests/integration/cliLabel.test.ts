@@ -21,6 +21,9 @@ import type { FakeOpenAI, RecordedRequest } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
 import { jpeg, jpegBomb, pngBomb } from '../support/imageFixtures';
 
+/** Each test spawns the CLI a few times; on a loaded 2-core machine one start takes several seconds. */
+const SPAWNS = { timeout: 300_000 };
+
 let fake: FakeOpenAI;
 let work: string;
 
@@ -94,7 +97,7 @@ function lineCount(file: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() !== '').length : 0;
 }
 
-describe('blobsight --help', () => {
+describe('blobsight --help', SPAWNS, () => {
   it('every command and subcommand has --help and exits 0', async () => {
     for (const args of [['--help'], ['label', '--help'], ['runs', '--help'], ['runs', 'show', '--help']]) {
       const r = await runCliProcess(args, { cwd: work });
@@ -110,7 +113,7 @@ describe('blobsight --help', () => {
   });
 });
 
-describe('blobsight label <folder>', () => {
+describe('blobsight label <folder>', SPAWNS, () => {
   it('labels good images, pays identical bytes once, records bad files with the service reasons and exits 1', async () => {
     const photos = path.join(work, 'photos');
     const images = await writeImages(path.join(photos, 'a'), 3);
@@ -238,7 +241,7 @@ describe('blobsight label <folder>', () => {
   });
 });
 
-describe('blobsight label <glob>', () => {
+describe('blobsight label <glob>', SPAWNS, () => {
   it('labels what the pattern matches (directories named like images are not files)', async () => {
     await writeImages(path.join(work, 'photos'), 2);
     mkdirSync(path.join(work, 'photos', 'x.jpg'));
@@ -255,7 +258,7 @@ describe('blobsight label <glob>', () => {
   });
 });
 
-describe('blobsight label --dry-run and --max-cost', () => {
+describe('blobsight label --dry-run and --max-cost', SPAWNS, () => {
   it('predicts per image and in total without calling the model; the real run then reports estimate vs actual', async () => {
     const profiles = path.join(work, 'profiles');
     mkdirSync(profiles);
@@ -314,7 +317,7 @@ describe('blobsight label --dry-run and --max-cost', () => {
   });
 });
 
-describe('kill -9 and Ctrl-C', () => {
+describe('kill -9 and Ctrl-C', SPAWNS, () => {
   it('after kill -9 mid-run, --run finishes the rest and pays for no image twice (except calls in flight at the kill)', async () => {
     const n = 24;
     await writeImages(path.join(work, 'photos'), n);
@@ -375,7 +378,7 @@ describe('kill -9 and Ctrl-C', () => {
   });
 });
 
-describe('blobsight label <container URL> and --from-service', () => {
+describe('blobsight label <container URL> and --from-service', SPAWNS, () => {
   it('labels the blobs under a prefix of an Azurite container through a connection string', async () => {
     const c = await createTestContainer('cli-src');
     try {

@@ -37,5 +37,10 @@ export interface PredictionRecord {
   reused: { from: 'run' | 'service-cache' | 'service-document'; name?: string } | null;
   /** Why an image was rejected or failed, with the same codes the service stores. */
   error: { code: string; message: string } | null;
+  /**
+   * Optional (added by the CLI's labelling): the cost predicted before the model call, for summary.json's
+   * estimate-vs-actual; prompt tokens by GPT-4o's tokenizer and the image-token rule, max_tokens as the output reserve.
+   */
+  estimate?: { promptTokens: number; maxTokens: number; costUsd: number | null };
   at: string;
 }

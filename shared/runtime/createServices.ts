@@ -99,7 +99,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
 }
 
-async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
+export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
   const m = config.model;
   if (m.provider === 'local-detector') {
     // Loaded only when used: tfjs and the model weights stay out of processes that talk to Azure OpenAI.

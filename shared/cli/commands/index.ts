@@ -1,0 +1,13 @@
+/**
+ * Every `blobsight` subcommand, one factory each. Adding a command is one line here: a function returning a
+ * commander `Command` whose action sets `process.exitCode` (0 or 1) or throws UsageError / RunFolderError /
+ * ConfigError for exit 2.
+ */
+import type { Command } from 'commander';
+
+import { createExportCommand } from './export';
+import { createImportCommand } from './import';
+import { labelCommand } from './label';
+import { runsCommand } from './runs';
+
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand()];

@@ -129,6 +129,7 @@ afterAll(async () => {
   await fake?.close();
   await services?.images.deleteIfExists();
   await services?.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`).deleteIfExists();
+  if (services === undefined) return;
   const c = await createCosmosContainer({ ...services.config.cosmos, createIfMissing: false }).catch(() => undefined);
   await c?.database.delete().catch(() => undefined);
 });

@@ -42,7 +42,8 @@ export default defineConfig({
           environment: 'node',
           globalSetup: ['tests/support/globalSetup.ts'],
           testTimeout: 1_800_000,
-          hookTimeout: 120_000,
+          // The hook compiles the app (tsc) for the worker process: minutes on a loaded 2-core machine.
+          hookTimeout: 600_000,
         },
       },
       {
@@ -54,7 +55,8 @@ export default defineConfig({
           globalSetup: ['tests/support/globalSetup.ts'],
           env: { CHAOS_N: process.env['CHAOS_N'] ?? '2000' },
           testTimeout: 1_800_000,
-          hookTimeout: 120_000,
+          // The hook compiles the app (tsc) for the worker process: minutes on a loaded 2-core machine.
+          hookTimeout: 600_000,
         },
       },
       {

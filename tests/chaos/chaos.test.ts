@@ -113,10 +113,12 @@ beforeAll(async () => {
     AZURE_OPENAI_DEPLOYMENT: fake.deployment,
     AZURE_OPENAI_API_KEY: fake.apiKey,
     MODEL_MAX_RETRIES: '2',
-    MODEL_TIMEOUT_MS: '1500',
-    // Room for the download and preprocessing of a loaded 2-core machine plus an attempt and its SDK retry.
-    EVENT_BUDGET_MS: '8000',
-    CLAIM_LEASE_MS: '12000',
+    // Long enough that a worker starved of CPU (a loaded 2-core machine) does not time out an answer that already
+    // arrived, which would pay for it twice; hung calls (1 %) still run into it.
+    MODEL_TIMEOUT_MS: '4000',
+    // Room for the download and preprocessing on a loaded machine, an attempt and its SDK retry.
+    EVENT_BUDGET_MS: '12000',
+    CLAIM_LEASE_MS: '18000',
     MAX_MODEL_ATTEMPTS: '3',
     // The worker's dev host wants its key on the Event Grid webhook, as the real host does.
     FUNCTIONS_DEV_KEY: CHAOS_KEY,
@@ -132,6 +134,7 @@ afterAll(async () => {
   await fake?.close();
   await services?.images.deleteIfExists();
   await services?.blobService.getContainerClient(`${env['IMAGES_CONTAINER']}-dl`).deleteIfExists();
+  if (services === undefined) return;
   const c = await createCosmosContainer({ ...services.config.cosmos, createIfMissing: false }).catch(() => undefined);
   await c?.database.delete().catch(() => undefined);
 });

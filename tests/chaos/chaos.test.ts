@@ -251,8 +251,17 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
   // ones included); answers (200) are what a second payment for the same content would be about.
   const paid = paidByContent(fake.requests);
   const billedAt = new Map<string, Array<{ receivedMs: number; answeredMs: number }>>();
+  // A 200 written after the client's own timeout had passed reached no one: the SDK had given up on it (its timer
+  // starts when it sends, no later than the fake received it). That is a paid attempt, counted above and capped by
+  // MAX_MODEL_ATTEMPTS, not an answer paid for twice; under CPU starvation the fake's answers can run that late.
+  const timeoutMs = Number(env['MODEL_TIMEOUT_MS']);
+  let abandonedAnswers = 0;
   for (const r of fake.requests) {
     if (!r.path.endsWith('/chat/completions') || r.status !== 200) continue;
+    if ((r.answeredAt ?? 0) - (r.receivedAt ?? 0) >= timeoutMs) {
+      abandonedAnswers++;
+      continue;
+    }
     const h = contentOf(r);
     billedAt.set(h, [...(billedAt.get(h) ?? []), { receivedMs: (r.receivedAt ?? 0) - wallStart, answeredMs: (r.answeredAt ?? 0) - wallStart }]);
   }
@@ -288,6 +297,8 @@ it(`chaos: ${N} uploads with duplicates, throttling, 5xx, timeouts, hostile inpu
     // A call the killed worker had in flight (started within one event budget of the kill) whose answer it never
     // stored, so the restarted worker paid again. No client avoids these without an idempotent model API.
     paidAnswersLostInTheKill: billing.lostInKill,
+    // Answers written after the client's timeout (paid, never received; included in paidAttempts).
+    answersAfterTheClientTimedOut: abandonedAnswers,
     doubleBilledDetails: [...billedAt.values()].filter((calls) => calls.length > 1),
     killedAtMs,
     workerExitedAtMs: exitedAtMs,

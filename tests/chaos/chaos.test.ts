@@ -340,7 +340,7 @@ it('chaos, slow model: every call slower than the timeout ends every image faile
   // Every call answers only after 2 s, long after the client's 500 ms timeout: billed, never used.
   fake.setFaultPlan(() => ({ kind: 'slow', delayMs: 2000 }));
   const w = await startWorker(slowEnv);
-  const slowStandIn = new EventGridStandIn({ images: slow.images, deadLetter, endpoint: `${w.url}/runtime/webhooks/EventGrid?functionName=classifyBlob`, pollMs: 200, retryScale: 0.01, concurrency: 8, maxQueue: n + 100 });
+  const slowStandIn = new EventGridStandIn({ images: slow.images, deadLetter, endpoint: `${w.url}/runtime/webhooks/EventGrid?functionName=classifyBlob`, pollMs: 200, retryScale: 0.01, concurrency: 8, maxQueue: n + 100, key: CHAOS_KEY });
   try {
     await slowStandIn.start();
     for (let i = 0; i < n; i++) {

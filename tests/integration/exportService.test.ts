@@ -37,7 +37,7 @@ describe('export --from-service and import --to-service', () => {
       stderr: (t: string) => void o.err.push(t),
       setExitCode: (c: number) => void (o.code = c),
       // Settings as a user's .env would give them; the store and container themselves are the test app's.
-      env: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', COSMOS_ENDPOINT: 'https://127.0.0.1:1', COSMOS_KEY: 'k', AZURE_OPENAI_DEPLOYMENT: 'gpt-4o-batch' },
+      env: { AzureWebJobsStorage: 'UseDevelopmentStorage=true', COSMOS_ENDPOINT: 'https://127.0.0.1:1', COSMOS_KEY: 'k', AZURE_OPENAI_ENDPOINT: 'https://blobsight-test.openai.azure.com/', AZURE_OPENAI_DEPLOYMENT: 'gpt-4o-batch' },
       openStore: () => Promise.resolve(app.services.store),
       openImages: () => app.services.images,
     });

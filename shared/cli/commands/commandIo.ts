@@ -7,6 +7,7 @@ import type { BlobsightConfig, Env } from '../../config/loadConfig';
 import { loadConfig } from '../../config/loadConfig';
 import { createCosmosContainer } from '../../store/createCosmosContainer';
 import { ImageStore } from '../../store/ImageStore';
+import { readCliSettings } from '../readCliSettings';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -24,7 +25,10 @@ export function processIo(): CommandIo {
     stdout: (t) => void process.stdout.write(t),
     stderr: (t) => void process.stderr.write(t),
     setExitCode: (c) => void (process.exitCode = c),
-    env: process.env,
+    // The same settings as `label`: local.settings.json Values, then .env, then the environment; read when used.
+    get env() {
+      return readCliSettings(process.cwd()).env;
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { ContainerClient } from '@azure/storage-blob';
 
+import { blobNameProblem } from '../blob';
 import { getPreview } from '../previews/getPreview';
 import type { ImageStore } from '../store';
 import type { HttpContext } from './HttpContext';
@@ -26,8 +27,8 @@ const DEFAULT_SIZE = 1024;
 
 /** A blob name this route will read: no empty, `.` or `..` segment, no backslash, no control character. */
 export function isPlainBlobName(name: string): boolean {
-  if (name === '' || name.length > 1024 || name.includes('\\') || /\p{Cc}/u.test(name)) return false;
-  return name.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..');
+  // The pipeline's own check: one rule for what may be read from the images container.
+  return blobNameProblem(name) === null;
 }
 
 export async function imageContentHttp(req: Request, ctx: HttpContext, deps: ImageContentHttpDeps): Promise<Response> {

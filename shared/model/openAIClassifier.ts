@@ -7,18 +7,14 @@ import { DEFAULTS } from '../config';
 import { PermanentError } from '../errors';
 import type { LabelProfile, Profile } from '../profiles/profileSchema';
 import type { UprightSize } from './boxGrid';
-import { buildDetectionMessages } from './buildDetectionMessages';
-import { buildDetectionResponseFormat } from './buildDetectionResponseFormat';
-import { buildMessages } from './buildMessages';
-import { buildResponseFormat } from './buildResponseFormat';
+import { buildChatRequest } from './buildChatRequest';
 import type { ClassificationResult, ConfidenceSource, ModelClassification, ModelInfo } from './classification';
 import type { Classifier, ClassifyInput } from './classifier';
 import { confidenceFromLogprobs } from './confidenceFromLogprobs';
 import { costUsd } from './costUsd';
-import { detectionMaxTokens } from './detectionMaxTokens';
 import { filteredCategories } from './filteredCategories';
 import { mapModelError } from './mapModelError';
-import { MAX_ANSWER_TOKENS, maxTokensFor } from './maxTokensFor';
+import { MAX_ANSWER_TOKENS } from './maxTokensFor';
 import type { ModelAttemptHooks } from './modelAttempts';
 import { runGated } from './modelAttempts';
 import { parseAnswer } from './parseAnswer';
@@ -79,17 +75,9 @@ export class OpenAIClassifier implements Classifier {
     if (profile.kind === 'objects' && !servesBoxes(profile)) {
       throw new PermanentError('profile_not_supported', `Profile "${profile.name}" detects objects without a category list, which ${this.info.provider} does not serve here; give the profile "categories", or set no model provider (the local detector).`);
     }
-    const boxes = servesBoxes(profile) ? profile : undefined;
-    const messages = boxes === undefined ? buildMessages(profile as LabelProfile, image) : buildDetectionMessages(boxes, image);
-    const request: ChatCompletionCreateParamsNonStreaming = {
-      model: this.model,
-      messages,
-      response_format: boxes === undefined ? buildResponseFormat(profile as LabelProfile) : buildDetectionResponseFormat(boxes),
-      max_tokens: boxes === undefined ? maxTokensFor(profile as LabelProfile) : detectionMaxTokens(boxes),
-      temperature: 0,
-      n: 1,
-      logprobs: this.logprobs,
-    };
+    // The one request builder: the CLI's dry run and the Batch export send exactly this too.
+    const request = buildChatRequest(profile, image, { model: this.model, logprobs: this.logprobs });
+    const messages = request.messages;
 
     let promptTokens = 0;
     let completionTokens = 0;

@@ -9,10 +9,10 @@
  * every image ends `failed` within MAX_MODEL_ATTEMPTS paid attempts. Loopback only; bounded in count and time.
  */
 import type { ChildProcess } from 'node:child_process';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 
@@ -23,6 +23,7 @@ import type { Services } from '../../shared/runtime';
 import { createServices, pipelineDeps } from '../../shared/runtime';
 import type { ImageDocument } from '../../shared/store';
 import { createCosmosContainer, documentId, FINAL_STATUSES } from '../../shared/store';
+import { buildCli } from '../support/cliProcess';
 import { uniqueName } from '../support/emulators';
 import type { FakeOpenAI, Fault, RecordedRequest } from '../support/fakeOpenAI';
 import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
@@ -32,6 +33,8 @@ import { startDuplicatingProxy } from './duplicatingProxy';
 
 const N = Number(process.env['CHAOS_N'] ?? 120);
 const ROOT = join(__dirname, '..', '..');
+/** Root of the compiled app the worker processes run. */
+let builtRoot = '';
 const DEADLINE_MS = Math.max(120_000, N * 400);
 
 /** Deterministic randomness, so a failing run can be repeated (CHAOS_SEED). */
@@ -58,7 +61,7 @@ let worker: ChildProcess | undefined;
 const workerPeakKb: number[] = [];
 
 function startWorker(workerEnv: Record<string, string> = env): Promise<{ proc: ChildProcess; url: string }> {
-  const proc = spawn(process.execPath, [join(ROOT, 'dist', 'scripts', 'worker.js')], { env: { ...process.env, ...workerEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [join(builtRoot, 'scripts', 'worker.js')], { env: { ...process.env, ...workerEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   // CHAOS_WORKER_LOG=<file> (with WORKER_LOG=1) keeps the workers' log lines for a post-mortem.
   const logFile = process.env['CHAOS_WORKER_LOG'];
@@ -91,8 +94,8 @@ function vmHwmKb(pid: number | undefined): number {
 }
 
 beforeAll(async () => {
-  // The worker runs the compiled app, as `func start` and `npm start` do.
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  // The worker runs the compiled app, as `func start` and `npm start` do (the build the CLI tests share).
+  builtRoot = resolve(buildCli(), '..', '..', '..');
   fake = await startFakeOpenAI();
   fake.setAnswer(({ schema }) => ({ answer: answerFromSchema(schema, { label: 'cat' }) }));
   const faultRandom = mulberry32(SEED + 1);

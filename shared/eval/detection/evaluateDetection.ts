@@ -206,30 +206,32 @@ function accumulate(matches: (ImageMatch | null)[][]): CategoryResult {
       const order = stableOrder(scores.map((s) => -s));
       const p: number[][] = [];
       const r: number[] = [];
+      const n = order.length;
+      const rc = new Float64Array(n);
+      const pr = new Float64Array(n);
       IOU_THRESHOLDS.forEach((_t, t) => {
         const matched = evals.flatMap((e) => (e.matched[t] as boolean[]).slice(0, maxDet));
         const ignored = evals.flatMap((e) => (e.ignored[t] as boolean[]).slice(0, maxDet));
-        const rc: number[] = [];
-        const pr: number[] = [];
         let tp = 0;
         let fp = 0;
-        for (const i of order) {
+        for (let k = 0; k < n; k++) {
+          const i = order[k] as number;
           if (!ignored[i]) {
             if (matched[i]) tp++;
             else fp++;
           }
-          rc.push(tp / truths);
-          pr.push(tp / (fp + tp + PRECISION_EPSILON));
+          rc[k] = tp / truths;
+          pr[k] = tp / (fp + tp + PRECISION_EPSILON);
         }
-        r.push(rc.length > 0 ? (rc[rc.length - 1] as number) : 0);
+        r.push(n > 0 ? (rc[n - 1] as number) : 0);
         // Precision envelope: the best precision at any higher recall.
-        for (let i = pr.length - 1; i > 0; i--) if ((pr[i] as number) > (pr[i - 1] as number)) pr[i - 1] = pr[i] as number;
+        for (let i = n - 1; i > 0; i--) if ((pr[i] as number) > (pr[i - 1] as number)) pr[i - 1] = pr[i] as number;
         const q = new Array<number>(RECALL_THRESHOLDS.length).fill(0);
         let pi = 0;
         for (let ri = 0; ri < RECALL_THRESHOLDS.length; ri++) {
           // searchsorted(rc, recThr, side='left'): the first rank whose recall reaches the point.
-          while (pi < rc.length && (rc[pi] as number) < (RECALL_THRESHOLDS[ri] as number)) pi++;
-          if (pi >= pr.length) break;
+          while (pi < n && (rc[pi] as number) < (RECALL_THRESHOLDS[ri] as number)) pi++;
+          if (pi >= n) break;
           q[ri] = pr[pi] as number;
         }
         p.push(q);

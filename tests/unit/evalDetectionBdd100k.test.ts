@@ -65,6 +65,16 @@ describe('bdd100kToDetectionImages (BDD100K official conventions)', () => {
     expect(warnings).toMatch(/1 predicted boxes outside/);
     expect(warnings).toMatch(/1 truth labels have no box2d/);
     expect(input.predictionsWithoutTruth).toEqual(['not-in-truth.jpg']);
+    expect(input.truthWithoutPredictions).toEqual([]);
+  });
+
+  it('lists truth frames without a prediction frame and evaluates them as nothing detected', () => {
+    const twoFrames = [...truthFrames, { name: 'f0.jpg', labels: [{ category: 'bus', box2d: { x1: 0, y1: 0, x2: 99, y2: 99 } }] }];
+    const partial = bdd100kToDetectionImages(twoFrames, predictionFrames);
+    expect(partial.truthWithoutPredictions).toEqual(['f0.jpg']);
+    expect(partial.images.map((i) => i.image)).toEqual(['f0.jpg', 'f1.jpg']);
+    expect(partial.warnings.join('\n')).toMatch(/1 truth frames have no prediction frame/);
+    expect(evaluateDetection(partial.images).perClass['bus']).toMatchObject({ AP: 0, tp: 0, fp: 0, fn: 1 });
   });
 
   it('then evaluates as COCO: the + 1 box is a TP at IoU 0.5, detections in crowd / ignored regions count for nothing', () => {

@@ -46,6 +46,8 @@ export interface Bdd100kEvaluationInput {
   images: DetectionImage[];
   /** Prediction frames whose name is not among the truth frames: not evaluated. */
   predictionsWithoutTruth: string[];
+  /** Truth frames without a prediction frame of the same name: evaluated as "nothing detected" (their boxes are misses). */
+  truthWithoutPredictions: string[];
   warnings: string[];
 }
 
@@ -156,12 +158,14 @@ export function bdd100kToDetectionImages(truth: readonly Bdd100kFrame[], predict
       return image;
     });
   const predictionsWithoutTruth: string[] = [];
+  const predicted = new Set<string>();
   for (const frame of predictions) {
     const image = byName.get(frame.name);
     if (!image) {
       predictionsWithoutTruth.push(frame.name);
       continue;
     }
+    predicted.add(frame.name);
     for (const label of frame.labels) {
       const bbox = keep(label, predTally);
       if (!bbox) continue;
@@ -173,5 +177,12 @@ export function bdd100kToDetectionImages(truth: readonly Bdd100kFrame[], predict
   describe('truth', truthTally, warnings);
   describe('predicted', predTally, warnings);
   if (predictionsWithoutTruth.length > 0) warnings.push(`${predictionsWithoutTruth.length} prediction frames have no truth frame of the same name: not evaluated`);
-  return { images, predictionsWithoutTruth, warnings };
+  const truthWithoutPredictions = images.map((i) => i.image).filter((name) => !predicted.has(name));
+  if (truthWithoutPredictions.length > 0) {
+    // BDD100K's own script numbers prediction frames apart from truth frames, so a missing frame shifts every later one.
+    warnings.push(
+      `${truthWithoutPredictions.length} truth frames have no prediction frame: evaluated here as nothing detected; BDD100K's own script would misalign every later frame, so give it an empty frame for each`,
+    );
+  }
+  return { images, predictionsWithoutTruth, truthWithoutPredictions, warnings };
 }

@@ -21,3 +21,5 @@ export type { UploadHttpDeps } from './uploadHttp';
 export { safeName, uploadHttp } from './uploadHttp';
 export type { WebHttpDeps } from './webHttp';
 export { webHttp, webRoot } from './webHttp';
+export type { StatsHttpDeps } from './statsHttp';
+export { DEFAULT_STATS_DAYS, MAX_STATS_DAYS, statsHttp } from './statsHttp';

@@ -45,7 +45,8 @@ export class DailyBudget {
   }
 
   async status(now: Date): Promise<BudgetStatus> {
-    const spent = this.#capUsd === undefined ? await this.#stats.costOfDay(dayOf(now.toISOString())) : await this.#spent(now);
+    // Fresh, not the gate's cached reading: this is what people look at.
+    const spent = await this.#stats.costOfDay(dayOf(now.toISOString()));
     return { dailyUsd: this.#capUsd ?? null, spentTodayUsd: spent, reached: this.#capUsd !== undefined && spent >= this.#capUsd };
   }
 

@@ -4,11 +4,12 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { isTransientError } from '../../shared/errors';
 import { reviewHttp, statsHttp } from '../../shared/http';
 import type { BlobOutcome } from '../../shared/pipeline';
-import { processBlobCreated } from '../../shared/pipeline';
+import { processBlobCreated, reconcile } from '../../shared/pipeline';
 import { pipelineDeps } from '../../shared/runtime';
 import type { StatsSummary } from '../../shared/stats';
 import { dayOf } from '../../shared/stats';
 import type { ImageDocument } from '../../shared/store';
+import { documentId } from '../../shared/store';
 import { blobCreatedEvent } from '../support/blobEvents';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
@@ -131,6 +132,31 @@ describe('result counters', () => {
     expect(s.window.shares.rejected).toBe(0.25);
     const needsReview = s.window.byStatus['needs_review'] ?? 0;
     expect(s.window.shares.needsReview).toBe(needsReview / 4);
+  });
+});
+
+describe('results the reconcile sweep finishes', () => {
+  it('count once: a redone claim and a version finalised failed past the retry horizon', async () => {
+    const a = await app.upload('pets/abandoned.jpg', await jpeg(90, 90));
+    const b = await app.upload('pets/hopeless.jpg', await jpeg(80, 80));
+    fake.enqueue({ kind: 'server-error', status: 500 }, { kind: 'server-error', status: 500 });
+    await expect(app.deliver('pets/abandoned.jpg', a)).rejects.toMatchObject({ kind: 'transient' });
+    await expect(app.deliver('pets/hopeless.jpg', b)).rejects.toMatchObject({ kind: 'transient' });
+    const hopeless = await app.services.store.get(documentId(app.services.images.containerName, 'pets/hopeless.jpg'));
+    if (hopeless === undefined) throw new Error('expected a processing document');
+    await app.services.store.upsert({ ...hopeless, firstAttemptAt: new Date(Date.now() - 48 * 3_600_000).toISOString() });
+    const deadLetter = app.services.blobService.getContainerClient(`dl-${app.services.images.containerName}`.slice(0, 63));
+    await deadLetter.createIfNotExists();
+    try {
+      const options = { deadLetter, staleAfterMs: 0, retryHorizonMs: 24 * 3_600_000, maxItems: 50, maxScan: 1000 };
+      expect(await reconcile(pipelineDeps(app.services), options)).toMatchObject({ stale: 1, finalisedFailed: 1 });
+      await reconcile(pipelineDeps(app.services), options);
+    } finally {
+      await deadLetter.deleteIfExists();
+    }
+    const s = await getStats();
+    expect(s.window.byStatus).toEqual({ classified: 1, failed: 1 });
+    expect(s.window.shares.failed).toBe(0.5);
   });
 });
 

@@ -45,7 +45,7 @@ function render(root, st) {
       tile('Total', usd(st.total.costUsd), `${st.total.results} results · ${tokens(st.total)} tokens`),
       tile(
         'Daily budget',
-        budget.dailyUsd === null ? 'no cap' : `${usd(budget.spentTodayUsd)} of ${usd(budget.dailyUsd)}`,
+        budget.dailyUsd === null ? 'no cap' : `${usd(budget.spentTodayUsd)} / $${budget.dailyUsd}`,
         budget.reached ? 'reached: new images wait for tomorrow' : budget.dailyUsd === null ? 'DAILY_BUDGET_USD is not set' : 'new images are processed',
         budget.reached ? 'stat-alert' : undefined,
       ),
@@ -96,7 +96,7 @@ function legend() {
 
 /** The buckets from the first to the last with a count (at least two, so one bar is not the whole chart). */
 function histogram(counts, boundsMs) {
-  const bins = counts.map((n, i) => ({ x: i < boundsMs.length ? `≤${ms(boundsMs[i])}` : 'slower', y: n }));
+  const bins = counts.map((n, i) => ({ x: i < boundsMs.length ? `≤${shortMs(boundsMs[i])}` : 'slower', y: n }));
   const first = bins.findIndex((b) => b.y > 0);
   if (first === -1) return [];
   const last = bins.length - 1 - [...bins].reverse().findIndex((b) => b.y > 0);
@@ -115,14 +115,14 @@ function axis(svg, max, fmt) {
 }
 
 /** At most ~6 x labels, so day names never overlap. */
-function xLabels(svg, xs, xAt) {
+function xLabels(svg, xs, xAt, edge = false) {
   const every = Math.max(1, Math.ceil(xs.length / 6));
   xs.forEach((x, i) => {
     const last = xs.length - 1;
     // Every `every`-th label and the last one, dropping a regular one that would crowd the last.
     if (i !== last && (i % every !== 0 || last - i < every)) return;
     // The last label ends at its point, so it never runs off the right edge.
-    const anchor = i === xs.length - 1 && xs.length > 1 ? 'end' : 'middle';
+    const anchor = edge && i === xs.length - 1 && xs.length > 1 ? 'end' : 'middle';
     svg.append(s('text', { x: anchor === 'end' ? Math.min(xAt(i) + 8, W - 1) : xAt(i), y: H - 6, class: 'stat-tick', 'text-anchor': anchor, text: x.length === 10 ? x.slice(5) : x }));
   });
 }
@@ -147,6 +147,11 @@ function stackedBars(series) {
   });
   xLabels(svg, series.map((d) => d.day), (i) => PAD.left + i * bw + bw / 2);
   return svg;
+}
+
+/** Bucket labels must fit a narrow bar: 750 ms, 1.5 s. */
+function shortMs(v) {
+  return v < 1000 ? `${v} ms` : `${v / 1000} s`;
 }
 
 /** Axis labels must fit 40 px: $0.0019, $1.2k. */
@@ -191,7 +196,8 @@ function line(points) {
   points.forEach((p, i) => {
     if (p.y !== null) svg.append(s('circle', { cx: xAt(i), cy: yAt(p.y), r: 3, class: 'stat-point' }, s('title', { text: `${p.x}: ${percent(p.y)}` })));
   });
-  xLabels(svg, points.map((p) => p.x), xAt);
+  // The line's last point sits on the right edge: its label ends there instead of running off.
+  xLabels(svg, points.map((p) => p.x), xAt, true);
   return svg;
 }
 

@@ -12,3 +12,4 @@ export const getImageContentSignedIn = registerHttp('getImageContentSignedIn');
 export const reviewImageSignedIn = registerHttp('reviewImageSignedIn');
 export const uploadImageSignedIn = registerHttp('uploadImageSignedIn');
 export const classifySignedIn = registerHttp('classifySignedIn');
+export const statsSignedIn = registerHttp('statsSignedIn');

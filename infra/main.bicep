@@ -125,6 +125,36 @@ param modelMaxRetries int = 2
 @maxValue(100)
 param maxModelAttempts int = 3
 
+// Operate it: alerts, the workbook, the spending cap and the optional private network.
+
+@description('Email address the alerts go to; empty: the action group has no receiver.')
+param alertEmail string = ''
+
+@description('DAILY_BUDGET_USD, US dollars per UTC day (e.g. 20): past it new images wait for the next day. Empty: no cap.')
+param dailyBudgetUsd string = ''
+
+@description('Daily model cost that raises an alert, USD.')
+@minValue(1)
+param alertDailyCostUsd int = 50
+
+@description('Failure rate that raises an alert, percent of the hour\'s results.')
+param alertFailureRatePercent int = 5
+
+@description('Share of throttled (429) model calls that raises an alert, percent.')
+param alertThrottledPercent int = 10
+
+@description('Share of results needing review that raises an alert, percent of the day\'s results.')
+param alertReviewSharePercent int = 30
+
+@description('Reviewed accuracy below which an alert is raised, percent of 7 days\' reviews agreeing with the model.')
+param alertReviewedAccuracyPercent int = 80
+
+@description('Model latency (p90) that raises an alert, ms.')
+param alertModelLatencyMs int = 5000
+
+@description('Put the app behind a private network: VNet integration for the function app, private endpoints and DNS for storage, Cosmos DB and Azure OpenAI, public network access off. See README, Operate it.')
+param privateNetwork bool = false
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -180,6 +210,7 @@ module storage 'app/storage.bicep' = {
       deploymentContainerName
       '${imagesContainerName}-renditions'
     ]
+    denyPublicNetwork: privateNetwork
   }
 }
 
@@ -210,6 +241,7 @@ module openAi 'app/openai.bicep' = {
     deployBatch: deployBatch
     batchDeploymentName: batchDeploymentName
     batchCapacity: batchCapacity
+    publicNetworkAccess: privateNetwork ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -225,6 +257,7 @@ module cosmos 'app/cosmos.bicep' = {
     containerName: cosmosContainerName
     capacityMode: cosmosCapacityMode
     maxThroughput: cosmosMaxThroughput
+    publicNetworkAccess: privateNetwork ? 'Disabled' : 'Enabled'
   }
 }
 
@@ -270,6 +303,56 @@ module api 'app/api.bicep' = {
     modelTimeoutMs: modelTimeoutMs
     modelMaxRetries: modelMaxRetries
     maxModelAttempts: maxModelAttempts
+    dailyBudgetUsd: dailyBudgetUsd
+    virtualNetworkSubnetId: network.outputs.appSubnetId
+  }
+}
+
+// Optional: the VNet, the private endpoints and their DNS zones (privateNetwork; off, the module deploys nothing).
+module network 'app/network.bicep' = {
+  name: 'network'
+  scope: rg
+  params: {
+    enabled: privateNetwork
+    vnetName: '${abbrs.networkVirtualNetworks}${resourceToken}'
+    privateEndpointPrefix: '${abbrs.networkPrivateEndpoints}${resourceToken}'
+    location: location
+    tags: tags
+    storageAccountName: storage.outputs.name
+    cosmosAccountName: cosmos.outputs.name
+    openAiAccountName: openAi.outputs.name
+  }
+}
+
+// An email action group and log-search alert rules over the app's blobsight.* metrics.
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    namePrefix: '${abbrs.insightsScheduledQueryRules}${resourceToken}'
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    location: location
+    tags: tags
+    appInsightsName: monitoring.outputs.appInsightsName
+    alertEmail: alertEmail
+    dailyCostUsd: alertDailyCostUsd
+    failureRatePercent: alertFailureRatePercent
+    throttledPercent: alertThrottledPercent
+    reviewSharePercent: alertReviewSharePercent
+    reviewedAccuracyPercent: alertReviewedAccuracyPercent
+    modelLatencyMs: alertModelLatencyMs
+  }
+}
+
+// The operations workbook: volume, latency, cost, outcomes, review backlog, reviewed accuracy.
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: rg
+  params: {
+    displayName: 'blobsight (${environmentName})'
+    location: location
+    tags: tags
+    appInsightsName: monitoring.outputs.appInsightsName
   }
 }
 

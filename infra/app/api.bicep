@@ -78,6 +78,12 @@ param modelMaxRetries int
 @maxValue(100)
 param maxModelAttempts int
 
+@description('Subnet for Flex Consumption VNet integration (network.bicep); empty: no VNet.')
+param virtualNetworkSubnetId string = ''
+
+@description('DAILY_BUDGET_USD, US dollars per UTC day; empty: no cap.')
+param dailyBudgetUsd string = ''
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
@@ -125,6 +131,8 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // With the private network every outbound call (storage, Cosmos DB, Azure OpenAI) leaves through this subnet.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     siteConfig: {
       minTlsVersion: '1.2'
     }
@@ -184,6 +192,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MODEL_TIMEOUT_MS: string(modelTimeoutMs)
     MODEL_MAX_RETRIES: string(modelMaxRetries)
     MAX_MODEL_ATTEMPTS: string(maxModelAttempts)
+    // Empty is unset for loadConfig: no cap.
+    DAILY_BUDGET_USD: dailyBudgetUsd
     // The connection string names the component (its instrumentation key is an id, not a credential); with local
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -28,6 +28,13 @@ param maxThroughput int
 
 var serverless = capacityMode == 'serverless'
 
+@description('Disabled with the private network (main.bicep privateNetwork): only the private endpoint reaches the account.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
 resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
   name: name
   location: location
@@ -56,7 +63,7 @@ resource account 'Microsoft.DocumentDB/databaseAccounts@2024-11-15' = {
     // The database and container come from this template; no client may change them with a key.
     disableKeyBasedMetadataWriteAccess: true
     minimalTlsVersion: 'Tls12'
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 

@@ -31,6 +31,13 @@ param batchDeploymentName string
 @description('Capacity of the Global-Batch deployment, thousands of enqueued tokens.')
 param batchCapacity int
 
+@description('Disabled with the private network (main.bicep privateNetwork): only the private endpoint reaches the account.')
+@allowed([
+  'Enabled'
+  'Disabled'
+])
+param publicNetworkAccess string = 'Enabled'
+
 resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   name: name
   location: location
@@ -42,7 +49,7 @@ resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
   properties: {
     customSubDomainName: name
     disableLocalAuth: true
-    publicNetworkAccess: 'Enabled'
+    publicNetworkAccess: publicNetworkAccess
   }
 }
 

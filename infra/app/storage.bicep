@@ -13,6 +13,9 @@ param tags object
 @description('Private blob containers to create.')
 param containerNames array
 
+@description('Private network (main.bicep privateNetwork): refuse public clients. The firewall mode rather than publicNetworkAccess Disabled: Event Grid dead-letters here as a trusted service, and an operator can add a temporary IP rule to upload from outside.')
+param denyPublicNetwork bool = false
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -32,7 +35,7 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     publicNetworkAccess: 'Enabled'
     networkAcls: {
       bypass: 'AzureServices'
-      defaultAction: 'Allow'
+      defaultAction: denyPublicNetwork ? 'Deny' : 'Allow'
     }
   }
 }

@@ -100,6 +100,8 @@ export interface BlobsightConfig {
     /** How long a claim keeps other deliveries of the same blob version away; longer than eventMs. */
     leaseMs: number;
   };
+  /** Daily spending cap (DAILY_BUDGET_USD): once today's counted model cost reaches it, new work waits. Unset: no cap. */
+  budget: { dailyUsd: number | undefined };
   /** App Service authentication: from WEBSITE_AUTH_ENABLED, which App Service injects (the dev host's sign-in sets it too). */
   auth: AuthSettings;
 }
@@ -247,6 +249,11 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     }
   }
 
+  // Optional: unset means no cap (parse would report a missing setting).
+  const budget = {
+    dailyUsd: read(env, 'DAILY_BUDGET_USD') === undefined ? undefined : parse('DAILY_BUDGET_USD', z.coerce.number().positive().max(1_000_000), undefined, 'US dollars per UTC day, e.g. 20; leave it unset for no cap.'),
+  };
+
   const config: BlobsightConfig = {
     storage: storage as StorageConfig,
     imagesContainer,
@@ -266,6 +273,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     prices,
     reconcile,
     timeBudget,
+    budget,
     auth: { platformAuthEnabled: platformAuthEnabled(read(env, 'WEBSITE_AUTH_ENABLED')) },
   };
   if (issues.length > 0) throw new ConfigError(issues);

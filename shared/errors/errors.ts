@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'model_auth'
   | 'model_deployment_not_found'
   | 'storage_unavailable'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  // transient by design: DAILY_BUDGET_USD is reached, new work waits for the next day (or a higher cap)
+  | 'budget_reached';
 
 export type ErrorKind = 'permanent' | 'transient';
 

@@ -17,6 +17,8 @@ export { profilesHttp } from './profilesHttp';
 export { readBodyLimited } from './readBodyLimited';
 export type { ReviewHttpDeps } from './reviewHttp';
 export { reviewHttp } from './reviewHttp';
+export type { StatsHttpDeps } from './statsHttp';
+export { DEFAULT_STATS_DAYS, MAX_STATS_DAYS, statsHttp } from './statsHttp';
 export type { UploadHttpDeps } from './uploadHttp';
 export { safeName, uploadHttp } from './uploadHttp';
 export type { WebHttpDeps } from './webHttp';

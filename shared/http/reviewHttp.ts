@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { ClassificationResult } from '../model/classification';
 import { flattenLabels, requireETag } from '../pipeline';
 import type { Profile, ProfileRegistry } from '../profiles';
+import type { StatsStore } from '../stats/StatsStore';
 import type { ImageDocument, ImageReview, ImageStore, ReviewedBy } from '../store';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
@@ -14,6 +15,8 @@ import { readBodyLimited } from './readBodyLimited';
 export interface ReviewHttpDeps {
   store: ImageStore;
   profiles: ProfileRegistry;
+  /** Reviewed accuracy counters; absent: reviews are not counted. */
+  stats?: Pick<StatsStore, 'recordReview'>;
 }
 
 const reviewBody = z
@@ -76,6 +79,9 @@ export async function reviewHttp(req: Request, ctx: HttpContext, deps: ReviewHtt
       const review: ImageReview = { result, labels: flattenLabels(result), reviewer, reviewedBy, note: body.data.note ?? null, reviewedAt: new Date().toISOString() };
       const next: ImageDocument = { ...doc, review, updatedAt: review.reviewedAt };
       const stored = await deps.store.replace(next, requireETag(doc));
+      // Counted after the write (the entry is per image, so a changed review replaces it). If this fails the review is
+      // saved but not counted: the 503 says so, and sending the review again counts it.
+      if (stored !== 'conflict') await deps.stats?.recordReview(stored);
       if (stored !== 'conflict') return json(publicDocument(stored), 200, stored._etag === undefined ? {} : { etag: stored._etag });
       if (ifMatch !== undefined) throw preconditionFailed();
       if (attempt >= MAX_ATTEMPTS) throw new HttpProblem(409, 'conflict', 'The document kept changing while the review was saved; try again.');

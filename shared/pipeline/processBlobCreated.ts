@@ -27,6 +27,8 @@ import { classifyBytes, round } from './classifyBytes';
 import { decide } from './decide';
 import { classificationFields, decideStatus, flattenLabels } from './decideStatus';
 import { markDeleted, processBlobDeleted } from './processBlobDeleted';
+import type { StatsHooks } from './statsHooks';
+import { countResult } from './statsHooks';
 
 export interface PipelineDeps {
   /** The container named by IMAGES_CONTAINER; events for any other container are ignored. */
@@ -48,6 +50,9 @@ export interface PipelineDeps {
   now?: () => Date;
   /** Identifies this invocation in leases; random per call by default (two deliveries in one process are two claimants). */
   owner?: string;
+  /** Per-day counters (GET /api/stats) and the daily spending cap; absent: nothing counted, no cap. */
+  stats?: NonNullable<StatsHooks['stats']>;
+  budget?: NonNullable<StatsHooks['budget']>;
 }
 
 export type BlobOutcome =
@@ -112,7 +117,8 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
       case 'duplicate':
         if (stored === undefined) throw new Error('unreachable: duplicate without a document');
         log.info('duplicate delivery: this blob version already has a final document', { id, eTag: stored.blob.eTag, status: stored.status });
-        return { outcome: 'duplicate', document: stored };
+        // Counted here too (once, by its key): a crash between the final write and its count is repaired by the redelivery.
+        return countResult({ outcome: 'duplicate', document: stored }, deps);
       case 'in-flight':
         // Ask for redelivery rather than acknowledge: if that worker dies, the retry finds its lease expired and takes over.
         throw inFlight(state.exists ? state.eTag : event.eTag);
@@ -126,6 +132,8 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
       }
       case 'claim': {
         if (!state.exists) throw new Error('unreachable: claim without a blob');
+        // New work only: over DAILY_BUDGET_USD this throws before anything is written, and the event comes back later.
+        await deps.budget?.check(now());
         const t = now();
         const fresh = freshDocument(id, event.container, event.blobName, state, event, t);
         const lease = { owner, expiresAt: new Date(t.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString() };
@@ -140,7 +148,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
     if (claim === undefined && attempt >= MAX_CLAIM_TRIES) throw inFlight(event.eTag);
   }
   if (blob === undefined) throw new Error('unreachable: claimed without a blob');
-  return work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal });
+  return countResult(await work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal }), deps);
 }
 
 interface Run {
@@ -166,7 +174,7 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
   let downloadMs: number | null = null;
 
   const finish = async (over: Partial<ImageDocument>): Promise<BlobOutcome> => {
-    const stored = await claim.finish({ ...over, modelAttempts: paid, timings: { ...(over.timings ?? claim.doc.timings), downloadMs, totalMs: round(performance.now() - r.started) } }, now());
+    const stored = await claim.finish({ ...over, finishedAt: now().toISOString(), modelAttempts: paid, timings: { ...(over.timings ?? claim.doc.timings), downloadMs, totalMs: round(performance.now() - r.started) } }, now());
     if (stored === 'lost') {
       log.warn('lost the claim before the final write (lease expired, newer version or delete); dropping this result', { id });
       return { outcome: 'superseded', reason: 'another worker took the claim over' };

@@ -375,7 +375,9 @@ async function finaliseFailed(deps: PipelineDeps, doc: ImageDocument, now: Date)
     updatedAt: now.toISOString(),
   };
   // Conditional: a worker that took the version over meanwhile wins (its write is newer than this verdict).
-  return (await deps.store.replace(next, requireETag(doc))) !== 'conflict';
+  const written = await deps.store.replace({ ...next, finishedAt: next.updatedAt }, requireETag(doc));
+  if (written !== 'conflict') await deps.stats?.recordResult(written);
+  return written !== 'conflict';
 }
 
 type BlobFacts = { etag?: string | undefined; contentLength?: number | undefined; contentType?: string | undefined };

@@ -4,6 +4,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { BlobServiceClient, ContainerClient } from '@azure/storage-blob';
 
 import { createBlobServiceClient } from '../blob';
+import { DailyBudget } from '../budget';
 import type { BlobsightConfig } from '../config';
 import { loadConfig } from '../config';
 import type { HealthCheck, HealthDeps } from '../http';
@@ -15,6 +16,7 @@ import type { ModelInfo } from '../model/classification';
 import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
+import { StatsStore } from '../stats';
 import { createCosmosContainer, ImageStore, ResultCache } from '../store';
 
 export interface Services {
@@ -26,6 +28,9 @@ export interface Services {
   cache: ResultCache;
   classifier: Classifier;
   health: HealthDeps;
+  /** Per-day counters in the images container (GET /api/stats) and the DAILY_BUDGET_USD gate reading them. */
+  stats: StatsStore;
+  budget: DailyBudget;
 }
 
 export interface ServiceOverrides {
@@ -57,6 +62,8 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const container = await createCosmosContainer(config.cosmos, cosmosKeyless ? getCredential() : undefined);
   const store = new ImageStore(container);
   const cache = new ResultCache(container);
+  const stats = new StatsStore(container);
+  const budget = new DailyBudget(stats, config.budget.dailyUsd, { log: overrides.log ?? consoleLogger });
   const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
     ...config.modelBreaker,
@@ -96,7 +103,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
       },
     },
   ];
-  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
+  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, stats, budget };
 }
 
 export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
@@ -136,6 +143,8 @@ export function pipelineDeps(s: Services, log?: Logger): PipelineDeps {
     profiles: s.profiles,
     defaultProfile: s.config.defaultProfile,
     limits: s.config.limits,
+    stats: s.stats,
+    budget: s.budget,
     ...(log === undefined ? {} : { log }),
   };
 }

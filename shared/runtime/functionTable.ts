@@ -15,6 +15,7 @@ import {
   meHttp,
   profilesHttp,
   reviewHttp,
+  statsHttp,
   uploadHttp,
   webHttp,
 } from '../http';
@@ -123,7 +124,7 @@ export const FUNCTIONS = [
     methods: ['PATCH'],
     route: 'api/images/{id}/review',
     authLevel: 'function',
-    handler: (req, ctx, s) => reviewHttp(req, ctx, { store: s.store, profiles: s.profiles }),
+    handler: (req, ctx, s) => reviewHttp(req, ctx, { store: s.store, profiles: s.profiles, stats: s.stats }),
   },
   {
     name: 'listProfiles',
@@ -132,6 +133,14 @@ export const FUNCTIONS = [
     route: 'api/profiles',
     authLevel: 'function',
     handler: (req, ctx, s) => profilesHttp(req, ctx, { profiles: s.profiles, classifier: s.classifier, defaultProfile: s.config.defaultProfile }),
+  },
+  {
+    name: 'stats',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/stats',
+    authLevel: 'function',
+    handler: (req, ctx, s) => statsHttp(req, ctx, { stats: s.stats, budget: s.budget }),
   },
   {
     name: 'health',
@@ -159,6 +168,7 @@ export const FUNCTIONS = [
   { name: 'getImageSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/images/{id}', authLevel: 'anonymous', handler: signedIn('Reader', 'getImage') },
   { name: 'getImageContentSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/images/{id}/content', authLevel: 'anonymous', handler: signedIn('Reader', 'getImageContent') },
   { name: 'reviewImageSignedIn', trigger: 'http', methods: ['PATCH'], route: 'app/api/images/{id}/review', authLevel: 'anonymous', handler: signedIn('Reviewer', 'reviewImage') },
+  { name: 'statsSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/stats', authLevel: 'anonymous', handler: signedIn('Reader', 'stats') },
   // Uploads write blobs and spend model tokens: reviewers only.
   { name: 'uploadImageSignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/uploads', authLevel: 'anonymous', handler: signedIn('Reviewer', 'uploadImage') },
   { name: 'classifySignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/classify', authLevel: 'anonymous', handler: signedIn('Reviewer', 'classify') },

@@ -86,6 +86,8 @@ export interface ImageDocument {
   cached?: { documentId: string | null; at: string } | null;
   /** A person's correction, stored beside the model's answer (which is never overwritten); absent until reviewed. */
   review?: ImageReview | null;
+  /** When the current answer was written (the final write); kept by reviews, so stats count it on its own day. */
+  finishedAt?: string;
   /** The Event Grid event that produced this state. */
   source: { eventId: string | null; eventTime: string | null };
   createdAt: string;

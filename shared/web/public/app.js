@@ -4,6 +4,7 @@ import { initDetail } from './detail.js';
 import { byId, h, replace } from './dom.js';
 import { kindText, loadProfiles, profileByName } from './profiles.js';
 import { initResults } from './results.js';
+import { initStats } from './stats.js';
 import { initUploads } from './uploads.js';
 
 const DEFAULT_POLL_TIMEOUT_MS = 60_000;
@@ -29,6 +30,7 @@ initUploads({
   openDetail: (id, opener) => void detail.open(id, opener),
 });
 profileSelect.addEventListener('change', () => describeProfile());
+const stats = initStats();
 
 void start();
 
@@ -38,6 +40,7 @@ async function start() {
   // Profiles first: a missing key is asked for once, then the list loads with it.
   await showProfiles();
   await results.reload();
+  void stats.load();
   void showHealth();
 }
 

@@ -1,0 +1,6 @@
+export { inSpan, INSTRUMENTATION_NAME } from './inSpan';
+export { instruments, METRIC } from './metrics';
+export type { TelemetrySetup } from './setupTelemetry';
+export { setupTelemetry } from './setupTelemetry';
+export { IMAGE_SPAN, recordImageOutcome, recordReconcile, recordRedelivery, traceBlobEvent } from './traceImage';
+export { withTraceParent } from './withTraceParent';

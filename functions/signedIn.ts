@@ -12,3 +12,7 @@ export const getImageContentSignedIn = registerHttp('getImageContentSignedIn');
 export const reviewImageSignedIn = registerHttp('reviewImageSignedIn');
 export const uploadImageSignedIn = registerHttp('uploadImageSignedIn');
 export const classifySignedIn = registerHttp('classifySignedIn');
+export const reviewNextSignedIn = registerHttp('reviewNextSignedIn');
+export const reprocessImageSignedIn = registerHttp('reprocessImageSignedIn');
+export const reprocessImagesSignedIn = registerHttp('reprocessImagesSignedIn');
+export const deleteImageSignedIn = registerHttp('deleteImageSignedIn');

@@ -25,7 +25,9 @@ export type ErrorCode =
   | 'model_auth'
   | 'model_deployment_not_found'
   | 'storage_unavailable'
-  | 'store_unavailable';
+  | 'store_unavailable'
+  // an outbound event could not be published: the document is final, the event is retried (redelivery, reconcile)
+  | 'outbound_unavailable';
 
 export type ErrorKind = 'permanent' | 'transient';
 

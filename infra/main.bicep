@@ -125,6 +125,17 @@ param modelMaxRetries int = 2
 @maxValue(100)
 param maxModelAttempts int = 3
 
+@description('CACHE_TTL_DAYS: days a content-cache answer is kept before Cosmos DB expires it.')
+@minValue(1)
+param cacheTtlDays int = 90
+
+@description('REVIEW_LEASE_SECONDS: how long GET /api/review/next holds an image for one reviewer.')
+@minValue(1)
+param reviewLeaseSeconds int = 120
+
+@description('OUTBOUND_WEBHOOKS: comma-separated URLs that also receive the outbound events (besides the Event Grid topic); empty by default.')
+param outboundWebhooks string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -240,6 +251,17 @@ module eventGrid 'app/eventgrid.bicep' = {
   }
 }
 
+// Event Grid custom topic for the outbound events (ImageClassified, ...); the app publishes with its identity.
+module outbound 'app/outbound.bicep' = {
+  name: 'outbound'
+  scope: rg
+  params: {
+    name: '${abbrs.eventGridTopics}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 // The function app on Flex Consumption with identity-based settings only.
 module api 'app/api.bicep' = {
   name: 'api'
@@ -270,6 +292,10 @@ module api 'app/api.bicep' = {
     modelTimeoutMs: modelTimeoutMs
     modelMaxRetries: modelMaxRetries
     maxModelAttempts: maxModelAttempts
+    outboundTopicEndpoint: outbound.outputs.endpoint
+    cacheTtlDays: cacheTtlDays
+    reviewLeaseSeconds: reviewLeaseSeconds
+    outboundWebhooks: outboundWebhooks
   }
 }
 
@@ -309,6 +335,7 @@ module rbac 'app/rbac.bicep' = {
     cosmosDatabaseName: cosmosDatabaseName
     openAiAccountName: openAi.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
+    outboundTopicName: outbound.outputs.name
     appPrincipalId: identity.outputs.principalId
     systemTopicPrincipalId: eventGrid.outputs.principalId
     userPrincipalId: principalId
@@ -327,6 +354,8 @@ output IMAGES_CONTAINER string = imagesContainerName
 output DEADLETTER_CONTAINER string = deadLetterContainerName
 output EVENTGRID_SYSTEM_TOPIC_NAME string = eventGrid.outputs.name
 output EVENTGRID_SUBSCRIPTION_NAME string = eventSubscriptionName
+output OUTBOUND_TOPIC_NAME string = outbound.outputs.name
+output OUTBOUND_TOPIC_ENDPOINT string = outbound.outputs.endpoint
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = cosmosDatabaseName
 output COSMOS_CONTAINER string = cosmosContainerName

@@ -258,7 +258,8 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
   // Outbound events, content-cache retention and review leases (README: Operate it).
   const webhooks = (read(env, 'OUTBOUND_WEBHOOKS') ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
   for (const u of webhooks) if (!httpUrl.safeParse(u).success) issues.push(`OUTBOUND_WEBHOOKS has ${JSON.stringify(u)}, which is not an http(s) URL. Use comma-separated URLs.`);
-  const webhookSecret = read(env, 'OUTBOUND_WEBHOOK_SECRET');
+  // Read only with webhooks: the Azure deployment (topic only) never needs a secret in its app settings.
+  const webhookSecret = webhooks.length === 0 ? undefined : read(env, 'OUTBOUND_WEBHOOK_SECRET');
   if (webhooks.length > 0 && webhookSecret === undefined) issues.push('OUTBOUND_WEBHOOKS is set but OUTBOUND_WEBHOOK_SECRET is not: webhooks are always signed. Set a secret, e.g. whsec_<base64 of 32 random bytes>.');
   const topicEndpoint = read(env, 'OUTBOUND_TOPIC_ENDPOINT');
   if (topicEndpoint !== undefined && !z.url({ protocol: /^https$/ }).safeParse(topicEndpoint).success) issues.push(`OUTBOUND_TOPIC_ENDPOINT=${JSON.stringify(topicEndpoint)} is not an https URL. Use the topic endpoint, e.g. https://<topic>.<region>-1.eventgrid.azure.net/api/events.`);

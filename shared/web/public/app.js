@@ -4,6 +4,7 @@ import { initDetail } from './detail.js';
 import { byId, h, replace } from './dom.js';
 import { kindText, loadProfiles, profileByName } from './profiles.js';
 import { initResults } from './results.js';
+import { initReviewQueue } from './review-queue.js';
 import { initUploads } from './uploads.js';
 
 const DEFAULT_POLL_TIMEOUT_MS = 60_000;
@@ -38,6 +39,7 @@ async function start() {
   // Profiles first: a missing key is asked for once, then the list loads with it.
   await showProfiles();
   await results.reload();
+  initReviewQueue({ onReviewed: (doc) => results.update(doc) });
   void showHealth();
 }
 

@@ -3,6 +3,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import type { OutboundCloudEvent } from '../../shared/outbound';
 import { DEFAULT_WEBHOOK_TRIES, verifyWebhook } from '../../shared/outbound';
+import { reconcile } from '../../shared/pipeline';
+import { pipelineDeps } from '../../shared/runtime';
 import type { ImageDocument } from '../../shared/store';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
@@ -102,6 +104,26 @@ describe('outbound events', () => {
     expect(await outbox.retryPending({ limit: 10, olderThan: new Date(Date.now() + 60_000) })).toEqual({ published: 1, failed: 0 });
     expect(events().map((e) => e.subject)).toEqual(['pets/out-lost.jpg']);
     expect(await outbox.retryPending({ limit: 10, olderThan: new Date(Date.now() + 60_000) })).toEqual({ published: 0, failed: 0 });
+  });
+
+  it('owes an ImageFailed for a version the reconcile timer finalises past the retry horizon, and the timer publishes it', async () => {
+    fake.enqueue({ kind: 'server-error', status: 500 });
+    const u = await app.upload('pets/out-hopeless.jpg', await jpeg(33, 44));
+    await expect(app.deliver('pets/out-hopeless.jpg', u)).rejects.toMatchObject({ kind: 'transient' });
+    const doc = (await app.services.store.list({ limit: 50 })).items.find((d) => d.blob.name === 'pets/out-hopeless.jpg');
+    if (doc === undefined) throw new Error('no processing document');
+    await app.services.store.upsert({ ...doc, firstAttemptAt: new Date(Date.now() - 48 * 3_600_000).toISOString() });
+    const deadLetter = app.services.blobService.getContainerClient(`dl-${app.services.images.containerName}`.slice(0, 63));
+    await deadLetter.createIfNotExists();
+    try {
+      const report = await reconcile(pipelineDeps(app.services), { deadLetter, staleAfterMs: 0, retryHorizonMs: 24 * 3_600_000, maxItems: 10, maxScan: 100 });
+      expect(report.finalisedFailed).toBe(1);
+    } finally {
+      await deadLetter.deleteIfExists();
+    }
+    expect(await stored(doc.id)).toMatchObject({ status: 'failed', outbound: { pending: true } });
+    expect(await app.services.outbox?.retryPending({ limit: 10, olderThan: new Date(Date.now() + 60_000) })).toEqual({ published: 1, failed: 0 });
+    expect(events().map((e) => [e.subject, e.type])).toEqual([['pets/out-hopeless.jpg', 'blobsight.ImageFailed']]);
   });
 
   it('names the outcome in the event type: rejected and needs-review images', async () => {

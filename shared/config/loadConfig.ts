@@ -103,7 +103,7 @@ export interface BlobsightConfig {
   /** App Service authentication: from WEBSITE_AUTH_ENABLED, which App Service injects (the dev host's sign-in sets it too). */
   auth: AuthSettings;
   /** Outbound events: an Event Grid custom topic (keyless) and/or signed webhooks; neither set means none are sent. */
-  outbound: { topicEndpoint: string | undefined; webhooks: string[]; webhookSecret: string | undefined };
+  outbound: { topicEndpoint: string | undefined; webhooks: string[]; webhookSecret: string | undefined; webhookRetryMs: number };
   /** Days a content-cache answer is kept (Cosmos per-item TTL, and the reconcile sweep where TTL is missing). */
   cacheTtlDays: number;
   /** How long GET /api/review/next holds an image for one reviewer. */
@@ -136,6 +136,7 @@ export const DEFAULTS = {
   MODEL_BREAKER_THRESHOLD: 5,
   MODEL_BREAKER_COOLDOWN_MS: 60_000,
   CACHE_TTL_DAYS: 90,
+  OUTBOUND_WEBHOOK_RETRY_MS: 250,
   REVIEW_LEASE_SECONDS: 120,
 } as const;
 
@@ -263,7 +264,8 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
   if (webhooks.length > 0 && webhookSecret === undefined) issues.push('OUTBOUND_WEBHOOKS is set but OUTBOUND_WEBHOOK_SECRET is not: webhooks are always signed. Set a secret, e.g. whsec_<base64 of 32 random bytes>.');
   const topicEndpoint = read(env, 'OUTBOUND_TOPIC_ENDPOINT');
   if (topicEndpoint !== undefined && !z.url({ protocol: /^https$/ }).safeParse(topicEndpoint).success) issues.push(`OUTBOUND_TOPIC_ENDPOINT=${JSON.stringify(topicEndpoint)} is not an https URL. Use the topic endpoint, e.g. https://<topic>.<region>-1.eventgrid.azure.net/api/events.`);
-  const outbound = { topicEndpoint, webhooks, webhookSecret };
+  const webhookRetryMs = webhooks.length === 0 ? DEFAULTS.OUTBOUND_WEBHOOK_RETRY_MS : parse('OUTBOUND_WEBHOOK_RETRY_MS', positiveInt.max(60_000), DEFAULTS.OUTBOUND_WEBHOOK_RETRY_MS, 'Milliseconds before the first webhook retry (doubling after), e.g. 250.');
+  const outbound = { topicEndpoint, webhooks, webhookSecret, webhookRetryMs };
   const cacheTtlDays = parse('CACHE_TTL_DAYS', positiveInt.max(3650), DEFAULTS.CACHE_TTL_DAYS, 'Whole days a cached answer is kept, e.g. 90.');
   const reviewLeaseMs = parse('REVIEW_LEASE_SECONDS', positiveInt.max(3600), DEFAULTS.REVIEW_LEASE_SECONDS, 'Seconds, e.g. 120.') * 1000;
 

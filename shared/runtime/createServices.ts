@@ -63,7 +63,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const cache = new ResultCache(container, { ttlSeconds: config.cacheTtlDays * 86_400 });
   const publishers: OutboundPublisher[] = [];
   if (config.outbound.topicEndpoint !== undefined) publishers.push(eventGridPublisher(config.outbound.topicEndpoint, getCredential()));
-  if (config.outbound.webhooks.length > 0 && config.outbound.webhookSecret !== undefined) publishers.push(webhookPublisher({ urls: config.outbound.webhooks, secret: config.outbound.webhookSecret }));
+  if (config.outbound.webhooks.length > 0 && config.outbound.webhookSecret !== undefined) publishers.push(webhookPublisher({ urls: config.outbound.webhooks, secret: config.outbound.webhookSecret, backoffMs: config.outbound.webhookRetryMs }));
   const outbox = publishers.length === 0 ? undefined : new Outbox(store, publishers, overrides.log ?? consoleLogger);
   const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {

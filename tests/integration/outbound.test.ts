@@ -22,7 +22,7 @@ let app: TestApp;
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   hook = await startWebhookReceiver();
-  app = await startTestApp(fake, { OUTBOUND_WEBHOOKS: hook.url, OUTBOUND_WEBHOOK_SECRET: SECRET });
+  app = await startTestApp(fake, { OUTBOUND_WEBHOOKS: hook.url, OUTBOUND_WEBHOOK_SECRET: SECRET, OUTBOUND_WEBHOOK_RETRY_MS: '20' });
 });
 afterAll(async () => {
   await app.cleanup();

@@ -13,3 +13,7 @@ export const reviewImageSignedIn = registerHttp('reviewImageSignedIn');
 export const uploadImageSignedIn = registerHttp('uploadImageSignedIn');
 export const classifySignedIn = registerHttp('classifySignedIn');
 export const statsSignedIn = registerHttp('statsSignedIn');
+export const reviewNextSignedIn = registerHttp('reviewNextSignedIn');
+export const reprocessImageSignedIn = registerHttp('reprocessImageSignedIn');
+export const reprocessImagesSignedIn = registerHttp('reprocessImagesSignedIn');
+export const deleteImageSignedIn = registerHttp('deleteImageSignedIn');

@@ -154,6 +154,16 @@ param alertModelLatencyMs int = 5000
 
 @description('Put the app behind a private network: VNet integration for the function app, private endpoints and DNS for storage, Cosmos DB and Azure OpenAI, public network access off. See README, Operate it.')
 param privateNetwork bool = false
+@description('CACHE_TTL_DAYS: days a content-cache answer is kept before Cosmos DB expires it.')
+@minValue(1)
+param cacheTtlDays int = 90
+
+@description('REVIEW_LEASE_SECONDS: how long GET /api/review/next holds an image for one reviewer.')
+@minValue(1)
+param reviewLeaseSeconds int = 120
+
+@description('OUTBOUND_WEBHOOKS: comma-separated URLs that also receive the outbound events (besides the Event Grid topic); empty by default.')
+param outboundWebhooks string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -273,6 +283,17 @@ module eventGrid 'app/eventgrid.bicep' = {
   }
 }
 
+// Event Grid custom topic for the outbound events (ImageClassified, ...); the app publishes with its identity.
+module outbound 'app/outbound.bicep' = {
+  name: 'outbound'
+  scope: rg
+  params: {
+    name: '${abbrs.eventGridTopics}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
 // The function app on Flex Consumption with identity-based settings only.
 module api 'app/api.bicep' = {
   name: 'api'
@@ -305,6 +326,10 @@ module api 'app/api.bicep' = {
     maxModelAttempts: maxModelAttempts
     dailyBudgetUsd: dailyBudgetUsd
     virtualNetworkSubnetId: network.outputs.appSubnetId
+    outboundTopicEndpoint: outbound.outputs.endpoint
+    cacheTtlDays: cacheTtlDays
+    reviewLeaseSeconds: reviewLeaseSeconds
+    outboundWebhooks: outboundWebhooks
   }
 }
 
@@ -392,6 +417,7 @@ module rbac 'app/rbac.bicep' = {
     cosmosDatabaseName: cosmosDatabaseName
     openAiAccountName: openAi.outputs.name
     appInsightsName: monitoring.outputs.appInsightsName
+    outboundTopicName: outbound.outputs.name
     appPrincipalId: identity.outputs.principalId
     systemTopicPrincipalId: eventGrid.outputs.principalId
     userPrincipalId: principalId
@@ -410,6 +436,8 @@ output IMAGES_CONTAINER string = imagesContainerName
 output DEADLETTER_CONTAINER string = deadLetterContainerName
 output EVENTGRID_SYSTEM_TOPIC_NAME string = eventGrid.outputs.name
 output EVENTGRID_SUBSCRIPTION_NAME string = eventSubscriptionName
+output OUTBOUND_TOPIC_NAME string = outbound.outputs.name
+output OUTBOUND_TOPIC_ENDPOINT string = outbound.outputs.endpoint
 output COSMOS_ENDPOINT string = cosmos.outputs.endpoint
 output COSMOS_DATABASE string = cosmosDatabaseName
 output COSMOS_CONTAINER string = cosmosContainerName

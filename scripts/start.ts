@@ -2,6 +2,7 @@
 import path from 'node:path';
 
 import { isConfigError } from '../shared/errors';
+import { setupTelemetry } from '../shared/telemetry';
 import { PortInUseError } from './dev/checkPortsFree';
 import type { LocalStack } from './dev/localStack';
 import { DEAD_LETTER_CONTAINER, startLocalStack } from './dev/localStack';
@@ -12,6 +13,9 @@ async function main(): Promise<number> {
   const root = packageRoot();
   const dataDir = path.join(root, '.data');
   console.log('blobsight: starting the local stack (Azurite, Cosmos DB emulator server, dev host, Event Grid stand-in)…');
+  // Telemetry to OTEL_EXPORTER_OTLP_ENDPOINT when set (e.g. a local Jaeger or Aspire dashboard), else off.
+  const telemetry = await setupTelemetry(process.env);
+  if (telemetry.kind !== 'off') console.log(`blobsight: telemetry on (${telemetry.kind})`);
 
   let stack: LocalStack | undefined;
   let signals = 0;
@@ -20,6 +24,7 @@ async function main(): Promise<number> {
     (shutdown ??= (async () => {
       console.log('\nblobsight: stopping (Ctrl-C again to force)…');
       await stack?.stop();
+      await telemetry.shutdown();
       console.log('blobsight: stopped; data kept in', dataDir);
       return 0;
     })());

@@ -5,6 +5,7 @@ import { app } from '@azure/functions';
 import { errorToResponse, json } from '../../shared/http';
 import type { FunctionName, Services } from '../../shared/runtime';
 import { eventGridFunction, getServices, httpFunction, timerFunction } from '../../shared/runtime';
+import { setupTelemetry, withTraceParent } from '../../shared/telemetry';
 import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapters';
 
 /**
@@ -13,6 +14,12 @@ import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapter
  * the dev host. Every functions/*.ts registers through this module, so every entry point gets it.
  */
 app.setup({ enableHttpStream: true });
+
+/**
+ * OpenTelemetry, once per worker: Azure Monitor in Azure (keyless), OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, else off.
+ * A failure to start telemetry is logged, never fatal: images are processed without it.
+ */
+void setupTelemetry().catch((e: unknown) => console.error(`telemetry not started: ${e instanceof Error ? e.message : String(e)}`));
 
 export type HttpHandler = (req: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
 export type EventGridHandler = (event: EventGridEvent, context: InvocationContext) => Promise<void>;
@@ -44,7 +51,7 @@ function unavailable(status: number): Response {
 export function registerEventGrid(name: FunctionName): EventGridHandler {
   const def = eventGridFunction(name);
   const handler: EventGridHandler = async (event, context) => {
-    const result = await def.handler(event, toLogger(context), await getServices());
+    const result = await withTraceParent(context.traceContext?.traceParent, context.traceContext?.traceState, async () => def.handler(event, toLogger(context), await getServices()));
     context.log(`${def.name} ${event.subject}: ${result.outcome}`);
   };
   app.eventGrid(def.name, { handler });

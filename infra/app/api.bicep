@@ -58,6 +58,18 @@ param openAiDeploymentName string
 @description('OPENAI_API_VERSION.')
 param openAiApiVersion string
 
+@description('OUTBOUND_TOPIC_ENDPOINT: the Event Grid custom topic for outbound events (outbound.bicep).')
+param outboundTopicEndpoint string
+
+@description('CACHE_TTL_DAYS: days a content-cache answer is kept (the Cosmos container expires them by per-item ttl).')
+param cacheTtlDays int
+
+@description('REVIEW_LEASE_SECONDS: how long GET /api/review/next holds an image for one reviewer.')
+param reviewLeaseSeconds int
+
+@description('OUTBOUND_WEBHOOKS: comma-separated URLs that also receive the outbound events; empty: the topic only. Webhooks then need OUTBOUND_WEBHOOK_SECRET, which belongs in Key Vault, not here.')
+param outboundWebhooks string
+
 @description('DEFAULT_PROFILE.')
 param defaultProfile string
 
@@ -194,6 +206,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MAX_MODEL_ATTEMPTS: string(maxModelAttempts)
     // Empty is unset for loadConfig: no cap.
     DAILY_BUDGET_USD: dailyBudgetUsd
+    // Outbound events (published keyless with EventGrid Data Sender), content-cache retention, review leases.
+    OUTBOUND_TOPIC_ENDPOINT: outboundTopicEndpoint
+    OUTBOUND_WEBHOOKS: outboundWebhooks
+    CACHE_TTL_DAYS: string(cacheTtlDays)
+    REVIEW_LEASE_SECONDS: string(reviewLeaseSeconds)
     // The connection string names the component (its instrumentation key is an id, not a credential); with local
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

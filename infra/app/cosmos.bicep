@@ -91,6 +91,9 @@ resource container 'Microsoft.DocumentDB/databaseAccounts/sqlDatabases/container
         kind: 'Hash'
         version: 2
       }
+      // TTL on, with no default: image documents never expire; content-cache entries carry their own `ttl`
+      // (CACHE_TTL_DAYS), so Cosmos DB deletes each one that long after its last write.
+      defaultTtl: -1
       // Mirrors IMAGES_INDEXING_POLICY in shared/store/createCosmosContainer.ts (a unit test fails if they drift):
       // everything is indexed except the bulky parts no query filters or sorts on.
       indexingPolicy: {

@@ -22,6 +22,9 @@ param openAiAccountName string
 @description('Application Insights component.')
 param appInsightsName string
 
+@description('Event Grid custom topic the app publishes its outbound events to (outbound.bicep).')
+param outboundTopicName string
+
 @description('Principal id of the app\'s user-assigned identity.')
 param appPrincipalId string
 
@@ -47,6 +50,7 @@ var roles = {
   cognitiveServicesOpenAiUser: '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd' // Cognitive Services OpenAI User
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
   cosmosDbBuiltInDataContributor: '00000000-0000-0000-0000-000000000002' // Cosmos DB Built-in Data Contributor
+  eventGridDataSender: 'd5a91429-5739-47e2-a06b-3470a27159e7' // EventGrid Data Sender
 }
 
 var withUser = !empty(userPrincipalId)
@@ -80,6 +84,10 @@ resource openAi 'Microsoft.CognitiveServices/accounts@2024-10-01' existing = {
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: appInsightsName
+}
+
+resource outboundTopic 'Microsoft.EventGrid/topics@2025-02-15' existing = {
+  name: outboundTopicName
 }
 
 // Cosmos DB data-plane scope: the app's database. Container scope would be narrower on paper, but SDKs read the
@@ -150,6 +158,17 @@ resource appOpenAi 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   scope: openAi
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.cognitiveServicesOpenAiUser)
+    principalId: appPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Publishes the outbound events to the custom topic, whose local (key) auth is off. Send only: no management.
+resource appOutboundTopic 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(outboundTopic.id, appPrincipalId, roles.eventGridDataSender)
+  scope: outboundTopic
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.eventGridDataSender)
     principalId: appPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -104,6 +104,12 @@ export interface BlobsightConfig {
   budget: { dailyUsd: number | undefined };
   /** App Service authentication: from WEBSITE_AUTH_ENABLED, which App Service injects (the dev host's sign-in sets it too). */
   auth: AuthSettings;
+  /** Outbound events: an Event Grid custom topic (keyless) and/or signed webhooks; neither set means none are sent. */
+  outbound: { topicEndpoint: string | undefined; webhooks: string[]; webhookSecret: string | undefined; webhookRetryMs: number };
+  /** Days a content-cache answer is kept (Cosmos per-item TTL, and the reconcile sweep where TTL is missing). */
+  cacheTtlDays: number;
+  /** How long GET /api/review/next holds an image for one reviewer. */
+  reviewLeaseMs: number;
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -131,6 +137,9 @@ export const DEFAULTS = {
   CLAIM_LEASE_MS: 60_000,
   MODEL_BREAKER_THRESHOLD: 5,
   MODEL_BREAKER_COOLDOWN_MS: 60_000,
+  CACHE_TTL_DAYS: 90,
+  OUTBOUND_WEBHOOK_RETRY_MS: 250,
+  REVIEW_LEASE_SECONDS: 120,
 } as const;
 
 /** Trimmed value, with the empty string treated as missing. */
@@ -253,6 +262,18 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
   const budget = {
     dailyUsd: read(env, 'DAILY_BUDGET_USD') === undefined ? undefined : parse('DAILY_BUDGET_USD', z.coerce.number().positive().max(1_000_000), undefined, 'US dollars per UTC day, e.g. 20; leave it unset for no cap.'),
   };
+  // Outbound events, content-cache retention and review leases (README: Operate it).
+  const webhooks = (read(env, 'OUTBOUND_WEBHOOKS') ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
+  for (const u of webhooks) if (!httpUrl.safeParse(u).success) issues.push(`OUTBOUND_WEBHOOKS has ${JSON.stringify(u)}, which is not an http(s) URL. Use comma-separated URLs.`);
+  // Read only with webhooks: the Azure deployment (topic only) never needs a secret in its app settings.
+  const webhookSecret = webhooks.length === 0 ? undefined : read(env, 'OUTBOUND_WEBHOOK_SECRET');
+  if (webhooks.length > 0 && webhookSecret === undefined) issues.push('OUTBOUND_WEBHOOKS is set but OUTBOUND_WEBHOOK_SECRET is not: webhooks are always signed. Set a secret, e.g. whsec_<base64 of 32 random bytes>.');
+  const topicEndpoint = read(env, 'OUTBOUND_TOPIC_ENDPOINT');
+  if (topicEndpoint !== undefined && !z.url({ protocol: /^https$/ }).safeParse(topicEndpoint).success) issues.push(`OUTBOUND_TOPIC_ENDPOINT=${JSON.stringify(topicEndpoint)} is not an https URL. Use the topic endpoint, e.g. https://<topic>.<region>-1.eventgrid.azure.net/api/events.`);
+  const webhookRetryMs = webhooks.length === 0 ? DEFAULTS.OUTBOUND_WEBHOOK_RETRY_MS : parse('OUTBOUND_WEBHOOK_RETRY_MS', positiveInt.max(60_000), DEFAULTS.OUTBOUND_WEBHOOK_RETRY_MS, 'Milliseconds before the first webhook retry (doubling after), e.g. 250.');
+  const outbound = { topicEndpoint, webhooks, webhookSecret, webhookRetryMs };
+  const cacheTtlDays = parse('CACHE_TTL_DAYS', positiveInt.max(3650), DEFAULTS.CACHE_TTL_DAYS, 'Whole days a cached answer is kept, e.g. 90.');
+  const reviewLeaseMs = parse('REVIEW_LEASE_SECONDS', positiveInt.max(3600), DEFAULTS.REVIEW_LEASE_SECONDS, 'Seconds, e.g. 120.') * 1000;
 
   const config: BlobsightConfig = {
     storage: storage as StorageConfig,
@@ -275,6 +296,9 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     timeBudget,
     budget,
     auth: { platformAuthEnabled: platformAuthEnabled(read(env, 'WEBSITE_AUTH_ENABLED')) },
+    outbound,
+    cacheTtlDays,
+    reviewLeaseMs,
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

@@ -27,7 +27,9 @@ export type ErrorCode =
   | 'storage_unavailable'
   | 'store_unavailable'
   // transient by design: DAILY_BUDGET_USD is reached, new work waits for the next day (or a higher cap)
-  | 'budget_reached';
+  | 'budget_reached'
+  // an outbound event could not be published: the document is final, the event is retried (redelivery, reconcile)
+  | 'outbound_unavailable';
 
 export type ErrorKind = 'permanent' | 'transient';
 

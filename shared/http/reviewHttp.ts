@@ -6,6 +6,7 @@ import { flattenLabels, requireETag } from '../pipeline';
 import type { Profile, ProfileRegistry } from '../profiles';
 import type { StatsStore } from '../stats/StatsStore';
 import type { ImageDocument, ImageReview, ImageStore, ReviewedBy } from '../store';
+import { recordReview as recordReviewMetric } from '../telemetry/recordReview';
 import type { HttpContext } from './HttpContext';
 import { json } from './HttpContext';
 import { DOCUMENT_ID, publicDocument } from './imagesHttp';
@@ -81,7 +82,10 @@ export async function reviewHttp(req: Request, ctx: HttpContext, deps: ReviewHtt
       const stored = await deps.store.replace(next, requireETag(doc));
       // Counted after the write (the entry is per image, so a changed review replaces it). If this fails the review is
       // saved but not counted: the 503 says so, and sending the review again counts it.
-      if (stored !== 'conflict') await deps.stats?.recordReview(stored);
+      if (stored !== 'conflict') {
+        recordReviewMetric(stored);
+        await deps.stats?.recordReview(stored);
+      }
       if (stored !== 'conflict') return json(publicDocument(stored), 200, stored._etag === undefined ? {} : { etag: stored._etag });
       if (ifMatch !== undefined) throw preconditionFailed();
       if (attempt >= MAX_ATTEMPTS) throw new HttpProblem(409, 'conflict', 'The document kept changing while the review was saved; try again.');

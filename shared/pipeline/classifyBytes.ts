@@ -6,6 +6,7 @@ import type { ModelAttemptHooks } from '../model/modelAttempts';
 import { preprocessImage } from '../preprocess';
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile } from '../profiles/profileSchema';
+import { inSpan } from '../telemetry/inSpan';
 import { decideStatus } from './decideStatus';
 
 export interface ClassifyBytesDeps {
@@ -25,10 +26,14 @@ export interface ClassifyBytesResult {
 export async function classifyBytes(bytes: Buffer, profile: Profile, deps: ClassifyBytesDeps, signal?: AbortSignal, attempts?: ModelAttemptHooks): Promise<ClassifyBytesResult> {
   if (!deps.classifier.supportedKinds.includes(profile.kind)) throw notSupported(profile, deps.classifier);
   const t0 = performance.now();
-  const image = await preprocessImage(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels });
+  const image = await inSpan('preprocess', { 'blobsight.profile': profile.name }, () => preprocessImage(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }));
   const t1 = performance.now();
   const input: ClassifyInput = { image, profile, ...(signal === undefined ? {} : { signal }), ...(attempts === undefined ? {} : { attempts }) };
-  const classification = await deps.classifier.classify(input);
+  const classification = await inSpan('model.classify', { 'blobsight.profile': profile.name, 'gen_ai.request.model': deps.classifier.info.deployment }, async (span) => {
+    const c = await deps.classifier.classify(input);
+    span.setAttributes({ 'gen_ai.usage.input_tokens': c.usage.promptTokens, 'gen_ai.usage.output_tokens': c.usage.completionTokens, 'blobsight.cost_usd': c.usage.costUsd ?? 0 });
+    return c;
+  });
   const t2 = performance.now();
   return {
     status: decideStatus(classification, profile),

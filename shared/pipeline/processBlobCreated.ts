@@ -17,10 +17,12 @@ import type { Logger } from '../logging';
 import { silentLogger } from '../logging';
 import type { Classifier } from '../model/classifier';
 import type { ModelAttemptHooks } from '../model/modelAttempts';
+import type { OutboundMark, Outbox } from '../outbound';
 import type { ProfileRegistry, ResolvedProfile } from '../profiles';
 import { resolveProfile } from '../profiles';
 import type { CacheEntry, ImageDocument, ImageStore, ResultCache } from '../store';
 import { documentId } from '../store';
+import { inSpan, recordImageOutcome, recordRedelivery, traceBlobEvent } from '../telemetry';
 import { ClaimHandle, freshDocument } from './ClaimHandle';
 import type { ClassifyBytesResult } from './classifyBytes';
 import { classifyBytes, round } from './classifyBytes';
@@ -53,6 +55,8 @@ export interface PipelineDeps {
   /** Per-day counters (GET /api/stats) and the daily spending cap; absent: nothing counted, no cap. */
   stats?: NonNullable<StatsHooks['stats']>;
   budget?: NonNullable<StatsHooks['budget']>;
+  /** Outbound events (OUTBOUND_TOPIC_ENDPOINT / OUTBOUND_WEBHOOKS); none are published without it. */
+  outbound?: Outbox;
 }
 
 export type BlobOutcome =
@@ -79,7 +83,26 @@ type FinalOutcome = Extract<BlobOutcome, { outcome: 'classified' | 'needs_review
  * error) when the event must be delivered again, so Event Grid's retry schedule and dead-lettering apply. Never writes
  * a final state for a transient fault (short of the paid-attempt cap).
  */
-export async function processBlobCreated(input: unknown, deps: PipelineDeps, signal?: AbortSignal): Promise<BlobOutcome> {
+export function processBlobCreated(input: unknown, deps: PipelineDeps, signal?: AbortSignal): Promise<BlobOutcome> {
+  // One trace per delivery; the outbound event goes out once the document is final (also for a duplicate delivery
+  // whose earlier publish failed), outside the claim's error handling: the document stays as it is if it fails.
+  return traceBlobEvent(input, async () => {
+    const out = await processEvent(input, deps, signal);
+    if (deps.outbound !== undefined && 'document' in out) await deliverOutbound(deps.outbound, out.document);
+    return out;
+  });
+}
+
+async function deliverOutbound(outbox: Outbox, doc: ImageDocument): Promise<void> {
+  if (doc.outbound?.pending !== true) return;
+  try {
+    await inSpan('outbound.publish', { 'blobsight.image.id': doc.id }, () => outbox.deliver(doc));
+  } catch (e) {
+    throw new TransientError('outbound_unavailable', `The document is final but its outbound event was not published: ${e instanceof Error ? e.message : String(e)}`, { cause: e, retryAfterMs: 30_000 });
+  }
+}
+
+async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSignal): Promise<BlobOutcome> {
   const log = deps.log ?? silentLogger;
   const parsed = parseBlobEvent(input);
   if (parsed.kind === 'malformed') {
@@ -105,6 +128,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
   // reading the bytes, so concurrent duplicates download the blob once.
   let claim: ClaimHandle | undefined;
   let blob: Extract<BlobState, { exists: true }> | undefined;
+  let previousOutbound: OutboundMark | null | undefined;
   for (let attempt = 1; claim === undefined; attempt++) {
     const [stored, state] = await Promise.all([deps.store.get(id), readBlobState(deps.images, event.blobName, deadline)]);
     const d = decide(event, stored, state, now());
@@ -117,6 +141,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
       case 'duplicate':
         if (stored === undefined) throw new Error('unreachable: duplicate without a document');
         log.info('duplicate delivery: this blob version already has a final document', { id, eTag: stored.blob.eTag, status: stored.status });
+        recordRedelivery('duplicate');
         // Counted here too (once, by its key): a crash between the final write and its count is repaired by the redelivery.
         return countResult({ outcome: 'duplicate', document: stored }, deps);
       case 'in-flight':
@@ -137,10 +162,12 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
         const t = now();
         const fresh = freshDocument(id, event.container, event.blobName, state, event, t);
         const lease = { owner, expiresAt: new Date(t.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString() };
-        const taken = await ClaimHandle.take(deps.store, stored, fresh, d.kind === 'take-over', lease, t);
+        const taken = await inSpan('cosmos.claim', { 'blobsight.image.id': id }, () => ClaimHandle.take(deps.store, stored, fresh, d.kind === 'take-over', lease, t));
         if (taken !== 'conflict') {
+          if (d.kind === 'take-over') recordRedelivery('take-over');
           claim = taken;
           blob = state;
+          previousOutbound = stored?.outbound;
         }
         break;
       }
@@ -148,7 +175,7 @@ export async function processBlobCreated(input: unknown, deps: PipelineDeps, sig
     if (claim === undefined && attempt >= MAX_CLAIM_TRIES) throw inFlight(event.eTag);
   }
   if (blob === undefined) throw new Error('unreachable: claimed without a blob');
-  return countResult(await work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal }), deps);
+  return countResult(await work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal, previousOutbound }), deps);
 }
 
 interface Run {
@@ -162,6 +189,8 @@ interface Run {
   deadlineAt: number;
   /** The caller's own signal (e.g. shutdown), without the budget. */
   signal: AbortSignal | undefined;
+  /** The outbox mark before this claim: a version already published is not published again. */
+  previousOutbound: OutboundMark | null | undefined;
 }
 
 /** We hold the claim on the blob's current version: download exactly it, classify, and write the final state. */
@@ -174,18 +203,21 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
   let downloadMs: number | null = null;
 
   const finish = async (over: Partial<ImageDocument>): Promise<BlobOutcome> => {
-    const stored = await claim.finish({ ...over, finishedAt: now().toISOString(), modelAttempts: paid, timings: { ...(over.timings ?? claim.doc.timings), downloadMs, totalMs: round(performance.now() - r.started) } }, now());
+    const mark = deps.outbound === undefined ? {} : { outbound: deps.outbound.markFor({ ...claim.doc, ...over }, r.previousOutbound) };
+    const patch = { ...over, ...mark, finishedAt: now().toISOString(), modelAttempts: paid, timings: { ...(over.timings ?? claim.doc.timings), downloadMs, totalMs: round(performance.now() - r.started) } };
+    const stored = await inSpan('cosmos.finish', { 'blobsight.image.id': id }, () => claim.finish(patch, now()));
     if (stored === 'lost') {
       log.warn('lost the claim before the final write (lease expired, newer version or delete); dropping this result', { id });
       return { outcome: 'superseded', reason: 'another worker took the claim over' };
     }
+    recordImageOutcome(stored);
     log.info('image processed', { id, blob: event.blobName, status: stored.status, code: stored.error?.code, cached: stored.cached !== null && stored.cached !== undefined, modelAttempts: paid });
     return { outcome: stored.status, document: stored } as FinalOutcome;
   };
 
   try {
     const tDownload = performance.now();
-    const download = await downloadBlob(deps.images, event.blobName, { maxBytes: deps.limits.maxBytes, signal: r.deadline, eTag: blob.eTag });
+    const download = await inSpan('blob.download', { 'blobsight.image.id': id }, () => downloadBlob(deps.images, event.blobName, { maxBytes: deps.limits.maxBytes, signal: r.deadline, eTag: blob.eTag }));
     downloadMs = round(performance.now() - tDownload);
     switch (download.kind) {
       case 'superseded':

@@ -9,6 +9,7 @@ import type { Logger } from '../logging';
 import { silentLogger } from '../logging';
 import type { ImageDocument, StoredVersion } from '../store';
 import { documentId, MAX_VERSION_LOOKUP } from '../store';
+import { recordImageOutcome } from '../telemetry';
 import { requireETag } from './ClaimHandle';
 import type { BlobOutcome, PipelineDeps } from './processBlobCreated';
 import { processBlobCreated } from './processBlobCreated';
@@ -374,9 +375,14 @@ async function finaliseFailed(deps: PipelineDeps, doc: ImageDocument, now: Date)
     error: { code: last.code, message: `Still failing after the retry horizon: ${last.message}`, details: { attempts: doc.attempts ?? 0, firstAttemptAt: doc.firstAttemptAt ?? null, lastErrorAt: last.at } },
     updatedAt: now.toISOString(),
   };
+  // Its ImageFailed event is owed like any final write's: the timer's outbox pass publishes it (reconcileTimer).
+  if (deps.outbound !== undefined) next.outbound = deps.outbound.markFor(next, doc.outbound);
   // Conditional: a worker that took the version over meanwhile wins (its write is newer than this verdict).
   const written = await deps.store.replace({ ...next, finishedAt: next.updatedAt }, requireETag(doc));
-  if (written !== 'conflict') await deps.stats?.recordResult(written);
+  if (written !== 'conflict') {
+    recordImageOutcome(written);
+    await deps.stats?.recordResult(written);
+  }
   return written !== 'conflict';
 }
 

@@ -21,6 +21,9 @@ export function resolveProfile(
   registry: ProfileRegistry,
   defaultProfile: string,
 ): ResolvedProfile {
+  // A reprocess with another profile (POST /api/images/{id}/reprocess) is the latest explicit choice: it wins.
+  const reprocessed = Object.entries(metadata).find(([k]) => k.toLowerCase() === 'reprocessprofile')?.[1]?.trim();
+  if (reprocessed !== undefined && reprocessed !== '') return { profile: requireProfile(registry, reprocessed, 'blob metadata "reprocessprofile"'), source: 'metadata' };
   const slash = blobName.indexOf('/');
   if (slash > 0) {
     const fromPath = registry.get(blobName.slice(0, slash));

@@ -13,6 +13,8 @@ import { consoleLogger } from '../logging';
 import type { Classifier } from '../model';
 import { CircuitBreakingClassifier, createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
+import type { OutboundPublisher } from '../outbound';
+import { eventGridPublisher, Outbox, webhookPublisher } from '../outbound';
 import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
@@ -31,6 +33,8 @@ export interface Services {
   /** Per-day counters in the images container (GET /api/stats) and the DAILY_BUDGET_USD gate reading them. */
   stats: StatsStore;
   budget: DailyBudget;
+  /** Outbound events; absent when neither OUTBOUND_TOPIC_ENDPOINT nor OUTBOUND_WEBHOOKS is set. */
+  outbox?: Outbox;
 }
 
 export interface ServiceOverrides {
@@ -61,9 +65,13 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const images = blobService.getContainerClient(config.imagesContainer);
   const container = await createCosmosContainer(config.cosmos, cosmosKeyless ? getCredential() : undefined);
   const store = new ImageStore(container);
-  const cache = new ResultCache(container);
+  const cache = new ResultCache(container, { ttlSeconds: config.cacheTtlDays * 86_400 });
   const stats = new StatsStore(container);
   const budget = new DailyBudget(stats, config.budget.dailyUsd, { log: overrides.log ?? consoleLogger });
+  const publishers: OutboundPublisher[] = [];
+  if (config.outbound.topicEndpoint !== undefined) publishers.push(eventGridPublisher(config.outbound.topicEndpoint, getCredential()));
+  if (config.outbound.webhooks.length > 0 && config.outbound.webhookSecret !== undefined) publishers.push(webhookPublisher({ urls: config.outbound.webhooks, secret: config.outbound.webhookSecret, backoffMs: config.outbound.webhookRetryMs }));
+  const outbox = publishers.length === 0 ? undefined : new Outbox(store, publishers, overrides.log ?? consoleLogger);
   const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
     ...config.modelBreaker,
@@ -103,7 +111,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
       },
     },
   ];
-  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, stats, budget };
+  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, stats, budget, ...(outbox === undefined ? {} : { outbox }) };
 }
 
 export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
@@ -146,6 +154,7 @@ export function pipelineDeps(s: Services, log?: Logger): PipelineDeps {
     stats: s.stats,
     budget: s.budget,
     ...(log === undefined ? {} : { log }),
+    ...(s.outbox === undefined ? {} : { outbound: s.outbox }),
   };
 }
 

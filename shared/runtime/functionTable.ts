@@ -7,6 +7,7 @@ import { authorizeUser, hasRole, readPrincipal } from '../auth';
 import type { HttpContext } from '../http';
 import {
   classifyHttp,
+  deleteImageHttp,
   errorToResponse,
   getImageHttp,
   healthHttp,
@@ -14,16 +15,21 @@ import {
   listImagesHttp,
   meHttp,
   profilesHttp,
+  reprocessImageHttp,
+  reprocessImagesHttp,
   reviewHttp,
+  reviewNextHttp,
   statsHttp,
   uploadHttp,
   webHttp,
 } from '../http';
 import type { Logger } from '../logging';
 import type { BlobOutcome } from '../pipeline';
-import { processBlobCreated, reconcile } from '../pipeline';
+import { processBlobCreated } from '../pipeline';
+import { ReviewQueue } from '../review';
 import type { Services } from './createServices';
 import { pipelineDeps } from './createServices';
+import { reconcileTimer } from './reconcileTimer';
 
 export type AuthLevel = 'anonymous' | 'function' | 'admin';
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -67,15 +73,8 @@ export const FUNCTIONS = [
     name: 'reconcile',
     trigger: 'timer',
     schedule: '0 */5 * * * *',
-    handler: (log, s) =>
-      reconcile(pipelineDeps(s, log), {
-        deadLetter: s.blobService.getContainerClient(s.config.reconcile.deadLetterContainer),
-        staleAfterMs: s.config.reconcile.staleAfterMs,
-        retryHorizonMs: s.config.reconcile.retryHorizonMs,
-        maxItems: s.config.reconcile.maxItems,
-        maxScan: s.config.reconcile.maxScan,
-        maxDeadLetterAttempts: s.config.reconcile.maxDeadLetterAttempts,
-      }),
+    // Then the outbound events still owed and the content-cache retention sweep (reconcileTimer).
+    handler: (log, s) => reconcileTimer(s, log),
   },
   {
     name: 'classify',
@@ -127,6 +126,38 @@ export const FUNCTIONS = [
     handler: (req, ctx, s) => reviewHttp(req, ctx, { store: s.store, profiles: s.profiles, stats: s.stats }),
   },
   {
+    name: 'reviewNext',
+    trigger: 'http',
+    methods: ['GET'],
+    route: 'api/review/next',
+    authLevel: 'function',
+    handler: (req, ctx, s) => reviewNextHttp(req, ctx, { queue: new ReviewQueue(s.store, { leaseMs: s.config.reviewLeaseMs }) }),
+  },
+  {
+    name: 'reprocessImage',
+    trigger: 'http',
+    methods: ['POST'],
+    route: 'api/images/{id}/reprocess',
+    authLevel: 'function',
+    handler: (req, ctx, s) => reprocessImageHttp(req, ctx, pipelineDeps(s, ctx.log)),
+  },
+  {
+    name: 'reprocessImages',
+    trigger: 'http',
+    methods: ['POST'],
+    route: 'api/images/reprocess',
+    authLevel: 'function',
+    handler: (req, ctx, s) => reprocessImagesHttp(req, ctx, pipelineDeps(s, ctx.log)),
+  },
+  {
+    name: 'deleteImage',
+    trigger: 'http',
+    methods: ['DELETE'],
+    route: 'api/images/{id}',
+    authLevel: 'function',
+    handler: (req, ctx, s) => deleteImageHttp(req, ctx, { store: s.store, images: s.images, renditions: s.blobService.getContainerClient(`${s.images.containerName}-renditions`) }),
+  },
+  {
     name: 'listProfiles',
     trigger: 'http',
     methods: ['GET'],
@@ -169,6 +200,11 @@ export const FUNCTIONS = [
   { name: 'getImageContentSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/images/{id}/content', authLevel: 'anonymous', handler: signedIn('Reader', 'getImageContent') },
   { name: 'reviewImageSignedIn', trigger: 'http', methods: ['PATCH'], route: 'app/api/images/{id}/review', authLevel: 'anonymous', handler: signedIn('Reviewer', 'reviewImage') },
   { name: 'statsSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/stats', authLevel: 'anonymous', handler: signedIn('Reader', 'stats') },
+  { name: 'reviewNextSignedIn', trigger: 'http', methods: ['GET'], route: 'app/api/review/next', authLevel: 'anonymous', handler: signedIn('Reviewer', 'reviewNext') },
+  // Reprocessing spends model tokens, deleting removes data: reviewers only.
+  { name: 'reprocessImageSignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/images/{id}/reprocess', authLevel: 'anonymous', handler: signedIn('Reviewer', 'reprocessImage') },
+  { name: 'reprocessImagesSignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/images/reprocess', authLevel: 'anonymous', handler: signedIn('Reviewer', 'reprocessImages') },
+  { name: 'deleteImageSignedIn', trigger: 'http', methods: ['DELETE'], route: 'app/api/images/{id}', authLevel: 'anonymous', handler: signedIn('Reviewer', 'deleteImage') },
   // Uploads write blobs and spend model tokens: reviewers only.
   { name: 'uploadImageSignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/uploads', authLevel: 'anonymous', handler: signedIn('Reviewer', 'uploadImage') },
   { name: 'classifySignedIn', trigger: 'http', methods: ['POST'], route: 'app/api/classify', authLevel: 'anonymous', handler: signedIn('Reviewer', 'classify') },

@@ -202,6 +202,31 @@ export class ImageStore {
     }
   }
 
+  /**
+   * Every row of a read-only query (parameterized, and one both Cosmos DB and the emulator run): the outbox retry,
+   * the review queue and the cache sweep use it. Image documents come back without Cosmos system properties but `_etag`.
+   */
+  async query<T = ImageDocument>(spec: SqlQuerySpec): Promise<T[]> {
+    try {
+      const { resources } = await this.#container.items.query<T>(spec).fetchAll();
+      return resources.map((r) => toImageDocument(r as unknown as ImageDocument) as unknown as T);
+    } catch (e) {
+      throw toStoreError(e, 'query the images container');
+    }
+  }
+
+  /** Deletes the item with this id (an image document or a cache entry); false when there was none. */
+  async delete(id: string): Promise<boolean> {
+    if (!VALID_ID.test(id)) return false;
+    try {
+      await this.#container.item(id, id).delete();
+      return true;
+    } catch (e) {
+      if (isCosmosError(e, StatusCodes.NotFound)) return false;
+      throw toStoreError(e, `delete ${id}`);
+    }
+  }
+
   /** The reconcile scan cursors, kept in this container beside the images. */
   scanCursors(): ScanCursorStore {
     return new ScanCursorStore(this.#container);

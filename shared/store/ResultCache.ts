@@ -32,6 +32,8 @@ export interface CacheEntry {
   sourceDocumentId: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Seconds Cosmos DB keeps the entry after its last write (CACHE_TTL_DAYS); the emulator ignores it (sweepCache). */
+  ttl?: number;
   _etag?: string;
 }
 
@@ -63,9 +65,11 @@ const MAX_ATTEMPTS = 4;
 
 export class ResultCache {
   readonly #container: Container;
+  readonly #ttl: { ttl?: number };
 
-  constructor(container: Container) {
+  constructor(container: Container, o: { ttlSeconds?: number } = {}) {
     this.#container = container;
+    this.#ttl = o.ttlSeconds === undefined ? {} : { ttl: o.ttlSeconds };
   }
 
   /**
@@ -103,7 +107,7 @@ export class ResultCache {
       const now = o.now();
       const lease: Lease = { owner: o.owner, expiresAt: new Date(now.getTime() + o.leaseMs).toISOString() };
       if (existing === undefined) {
-        const entry: CacheEntry = { id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString() };
+        const entry: CacheEntry = { id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString(), ...this.#ttl };
         const created = await this.write(() => this.#container.items.create<CacheEntry>(entry), id);
         if (created !== 'conflict') return { kind: 'claimed', entry: created };
       } else if (existing.status === 'ready' && existing.answer !== null && sameModelVersion(existing, o.reportedModel)) {
@@ -140,7 +144,8 @@ export class ResultCache {
 
   /** Always conditional: an entry read back from Cosmos has an `_etag`, and one without is refused loudly. */
   private async replace(entry: CacheEntry, ifMatch: string | undefined): Promise<CacheEntry | 'conflict'> {
-    const { _etag: _ignored, ...body } = entry;
+    const { _etag: _ignored, ...rest } = entry;
+    const body = { ...rest, ...this.#ttl };
     const condition = requireETag(entry.id, ifMatch);
     return this.write(() => this.#container.item(entry.id, entry.id).replace<CacheEntry>(body as CacheEntry, { accessCondition: { type: 'IfMatch', condition } }), entry.id);
   }

@@ -1,5 +1,6 @@
 /** The one Cosmos DB document each image ends as. */
 import type { ClassificationResult, ConfidenceSource, ModelInfo } from '../model/classification';
+import type { OutboundMark } from '../outbound/outboundEvent';
 import type { SupportedFormat } from '../preprocess/preprocessedImage';
 
 /**
@@ -88,6 +89,10 @@ export interface ImageDocument {
   review?: ImageReview | null;
   /** When the current answer was written (the final write); kept by reviews, so stats count it on its own day. */
   finishedAt?: string;
+  /** The outbox mark of the outbound events (shared/outbound): set by the final write, cleared once published. */
+  outbound?: OutboundMark | null;
+  /** A reviewer's short hold from GET /api/review/next, so two reviewers are not handed the same image. */
+  reviewLease?: Lease | null;
   /** The Event Grid event that produced this state. */
   source: { eventId: string | null; eventTime: string | null };
   createdAt: string;

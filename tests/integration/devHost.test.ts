@@ -334,7 +334,7 @@ describe('the app function table on the emulators', () => {
     for (const [method, path, allow] of [
       ['GET', '/api/classify', 'POST'],
       ['POST', '/api/images', 'GET'],
-      ['DELETE', `/api/images/${'0'.repeat(32)}`, 'GET'],
+      ['PUT', `/api/images/${'0'.repeat(32)}`, 'DELETE, GET'],
       ['GET', `/api/images/${'0'.repeat(32)}/review`, 'PATCH'],
       ['POST', '/index.html', 'GET'],
     ] as const) {

@@ -45,6 +45,7 @@ const ALLOWED_ROLES: Readonly<Record<string, string>> = {
   '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd': 'Cognitive Services OpenAI User',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
   '00000000-0000-0000-0000-000000000002': 'Cosmos DB Built-in Data Contributor',
+  'd5a91429-5739-47e2-a06b-3470a27159e7': 'EventGrid Data Sender',
 };
 
 /**
@@ -60,6 +61,7 @@ const EXPECTED_ASSIGNMENTS = [
   'appPrincipalId → cosmosDataScope: Cosmos DB Built-in Data Contributor',
   'appPrincipalId → openAi: Cognitive Services OpenAI User',
   'appPrincipalId → appInsights: Monitoring Metrics Publisher',
+  'appPrincipalId → outboundTopic: EventGrid Data Sender',
   'systemTopicPrincipalId → deadLetterContainer: Storage Blob Data Contributor',
   'userPrincipalId (if withUser) → imagesContainer: Storage Blob Data Contributor',
   'userPrincipalId (if withUser) → deadLetterContainer: Storage Blob Data Contributor',

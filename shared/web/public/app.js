@@ -5,6 +5,7 @@ import { byId, h, replace } from './dom.js';
 import { kindText, loadProfiles, profileByName } from './profiles.js';
 import { initResults } from './results.js';
 import { initStats } from './stats.js';
+import { initReviewQueue } from './review-queue.js';
 import { initUploads } from './uploads.js';
 
 const DEFAULT_POLL_TIMEOUT_MS = 60_000;
@@ -41,6 +42,7 @@ async function start() {
   await showProfiles();
   await results.reload();
   void stats.load();
+  initReviewQueue({ onReviewed: (doc) => results.update(doc) });
   void showHealth();
 }
 

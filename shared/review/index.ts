@@ -1,0 +1,2 @@
+export type { NextForReview, ReviewQueueOptions } from './ReviewQueue';
+export { ReviewQueue } from './ReviewQueue';

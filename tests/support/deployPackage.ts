@@ -18,9 +18,15 @@ export interface UploadedFile {
   bytes: number;
 }
 
+/** Whether .funcignore leaves `relPath` ('/'-separated; a folder ends with '/') out of the zip. */
+export function funcignored(root: string): (relPath: string) => boolean {
+  const rules = ignore().add(readFileSync(path.join(root, '.funcignore'), 'utf8'));
+  return (relPath) => rules.ignores(relPath);
+}
+
 /** Files azd puts in the zip for `project: .` (paths relative to root, '/'-separated), by .funcignore's rules. */
 export function uploadedFiles(root: string): UploadedFile[] {
-  const rules = ignore().add(readFileSync(path.join(root, '.funcignore'), 'utf8'));
+  const rules = { ignores: funcignored(root) };
   const out: UploadedFile[] = [];
   const walk = (rel: string): void => {
     for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true })) {

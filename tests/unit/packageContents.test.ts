@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { afterAll, describe, expect, it } from 'vitest';
 
-import { DETECTOR_PACKAGES, productionClosure, uploadedFiles } from '../support/deployPackage';
+import { DETECTOR_PACKAGES, funcignored, productionClosure, uploadedFiles } from '../support/deployPackage';
 import { staticImports } from '../support/staticImports';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -23,14 +23,23 @@ afterAll(() => {
   for (const t of temps) rmSync(t, { recursive: true, force: true });
 });
 
-describe('what azd deploy uploads', () => {
+// Reads node_modules (du of ~90 packages) and parses ~100 sources: seconds on a loaded machine, nothing timed.
+describe('what azd deploy uploads', { timeout: 60_000 }, () => {
   it('is the sources the remote build needs, without node_modules, tests, infra or local settings', () => {
     const files = uploadedFiles(ROOT).map((f) => f.path);
     for (const needed of ['package.json', 'package-lock.json', 'host.json', 'tsconfig.json', 'tsconfig.build.json', 'functions/classifyBlob.ts', 'shared/pipeline/processBlobCreated.ts', 'scripts/pruneDeployPackage.mjs']) {
       expect(files, `${needed} must be in the package`).toContain(needed);
     }
-    const leaked = files.filter((f) => /^(node_modules|tests|infra|dist|\.git|\.vitest|scripts\/hooks)\//.test(f) || /^local\.settings\.json$|\.log$/.test(f));
+    const leaked = files.filter((f) => /^(node_modules|tests|infra|\.git|\.vitest|\.specs|scripts\/hooks)\//.test(f) || /^local\.settings\.json$|\.log$/.test(f));
     expect(leaked).toEqual([]);
+  });
+
+  it('.funcignore keeps test builds, caches, settings and source maps out, whether or not they exist here now', () => {
+    const ignored = funcignored(ROOT);
+    const out = ['node_modules/sharp/package.json', 'tests/unit/a.test.ts', 'tests/output/bench/perf.json', '.vitest/perf-dist-1/scripts/worker.js', '.specs/eventgrid.json', 'infra/main.bicep', 'scripts/hooks/prepackage.sh', 'local.settings.json', '.git/config', 'dist/functions/classifyBlob.js.map', '.env'];
+    const kept = ['package.json', 'package-lock.json', 'host.json', 'scripts/pruneDeployPackage.mjs', 'dist/functions/classifyBlob.js', 'shared/web/public/index.html'];
+    expect(out.filter((p) => !ignored(p))).toEqual([]);
+    expect(kept.filter((p) => ignored(p))).toEqual([]);
   });
 
   it('ends the remote build by pruning devDependencies and the embedded detector (npm run build:azure)', () => {

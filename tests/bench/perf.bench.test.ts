@@ -208,8 +208,8 @@ describe('perf', () => {
         AZURE_OPENAI_API_KEY: fake.apiKey,
         MODEL_MAX_RETRIES: '0',
         // The attempt gate wants a whole timeout left in the event budget: 16 big images at once take seconds to
-        // preprocess on a shared machine before their model calls start.
-        MODEL_TIMEOUT_MS: '5000',
+        // preprocess on a shared machine before their model calls start, and the fake answers in 150 ms.
+        MODEL_TIMEOUT_MS: '2000',
         EVENT_BUDGET_MS: '28000',
         MAX_IMAGE_BYTES: String(64 * MB),
         FUNCTIONS_DEV_KEY: KEY,
@@ -246,7 +246,11 @@ describe('perf', () => {
       const ups = await Promise.all(Array.from({ length: CONCURRENT }, (_, i) => uploadTo(images.value, `rss-16-${i}.jpg`, withNonce(big, `rss-16-${i}-${Date.now()}`))));
       const w = await startWorker(outDir, env);
       const t = performance.now();
-      await Promise.all(ups.map((u) => deliverTo(w.url, images.value, u)));
+      // Read the peak whatever the answers: on a starved machine an event may run out of budget and ask for redelivery.
+      const answers = await Promise.all(ups.map((u) => deliverTo(w.url, images.value, u).then(() => 'done', (e: unknown) => (e instanceof Error ? e.message : String(e)))));
+      rss[`finished${CONCURRENT}x24Mp`] = answers.filter((a) => a === 'done').length;
+      const problem = answers.find((a) => a !== 'done');
+      if (problem !== undefined) report.worker['concurrentProblem'] = problem.slice(0, 300);
       rss[`peak${CONCURRENT}x24MpMb`] = Math.round(vmKb(w.proc.pid, 'VmHWM') / 1024);
       rss[`wall${CONCURRENT}x24MpMs`] = Math.round(performance.now() - t);
       await stopWorker(w.proc);
@@ -311,8 +315,8 @@ function startWorker(outDir: string, env: Record<string, string>): Promise<{ pro
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
-      reject(new Error(`worker did not start in 60 s: ${stderr}`));
-    }, 60_000);
+      reject(new Error(`worker did not start in 120 s: ${stderr}`));
+    }, 120_000);
     proc.stdout?.on('data', (d: Buffer) => {
       const line = d.toString().split('\n').find((l) => l.includes('"ready"'));
       if (line === undefined) return;

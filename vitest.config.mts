@@ -29,6 +29,8 @@ export default defineConfig({
           name: 'bench',
           include: ['tests/bench/**/*.test.ts'],
           environment: 'node',
+          // One file at a time: benchmarks in parallel would measure each other.
+          fileParallelism: false,
           globalSetup: ['tests/support/globalSetup.ts'],
           testTimeout: 300_000,
           hookTimeout: 60_000,

@@ -63,7 +63,7 @@ export async function downloadBlob(container: ContainerClient, name: string, opt
 
   let bytes: Buffer;
   try {
-    const read = body === undefined ? { bytes: Buffer.alloc(0), overflowed: false, total: 0 } : await readCapped(body, opts.maxBytes, opts.signal);
+    const read = body === undefined ? { bytes: Buffer.alloc(0), overflowed: false, total: 0 } : await readCapped(body, opts.maxBytes, opts.signal, declaredLength);
     // Without a declared length, maxBytes + 1 is all we know: a lower bound.
     if (read.overflowed) return { kind: 'too-large', contentLength: Math.max(declaredLength ?? 0, read.total) };
     bytes = read.bytes;
@@ -113,14 +113,22 @@ export function restStatus(e: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-/** Reads until the end or until more than `maxBytes` arrived, whichever is first; never holds more than maxBytes + 1. */
+/**
+ * Reads until the end or until more than `maxBytes` arrived, whichever is first; never holds more than maxBytes + 1.
+ * With a declared length each chunk is copied into one buffer of that size as it arrives, so a 20 MB image is held
+ * once, not as its chunks plus their concatenation at the end.
+ */
 async function readCapped(
   body: NodeJS.ReadableStream,
   maxBytes: number,
   signal: AbortSignal | undefined,
+  declaredLength?: number,
 ): Promise<{ bytes: Buffer; overflowed: boolean; total: number }> {
   const chunks: Buffer[] = [];
   let total = 0;
+  // Filled up to `filled` while the body keeps to its declared length; a longer body falls back to chunks.
+  let single = declaredLength !== undefined && declaredLength > 0 && declaredLength <= maxBytes ? Buffer.allocUnsafe(declaredLength) : undefined;
+  let filled = 0;
   const stream = body as NodeJS.ReadableStream & { destroy(error?: Error): void };
   const onAbort = (): void => stream.destroy(signal?.reason instanceof Error ? signal.reason : new Error('Download aborted'));
   signal?.addEventListener('abort', onAbort, { once: true });
@@ -128,6 +136,17 @@ async function readCapped(
     signal?.throwIfAborted();
     for await (const chunk of stream) {
       const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      if (single !== undefined) {
+        if (filled + buf.length <= single.length) {
+          single.set(buf, filled);
+          filled += buf.length;
+          total += buf.length;
+          continue;
+        }
+        // Longer than declared: carry on as chunks, beginning with what was already copied.
+        chunks.push(single.subarray(0, filled));
+        single = undefined;
+      }
       const room = maxBytes + 1 - total;
       if (buf.length >= room) {
         chunks.push(buf.subarray(0, room));
@@ -144,5 +163,7 @@ async function readCapped(
     stream.destroy();
     return { bytes: Buffer.alloc(0), overflowed: true, total };
   }
+  // A body shorter than declared (the SDK retries a broken one) is what arrived, no more.
+  if (single !== undefined) return { bytes: filled === single.length ? single : single.subarray(0, filled), overflowed: false, total };
   return { bytes: Buffer.concat(chunks, total), overflowed: false, total };
 }

@@ -8,16 +8,20 @@ import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile } from '../profiles/profileSchema';
 import { inSpan } from '../telemetry/inSpan';
 import { decideStatus } from './decideStatus';
+import type { Preprocess } from './preprocessAhead';
 
 export interface ClassifyBytesDeps {
   classifier: Classifier;
   limits: { maxBytes: number; maxPixels: number };
+  /** Default `preprocessImage`; the Event Grid flow passes one already under way (`preprocessAhead`). */
+  preprocess?: Preprocess;
 }
 
 export interface ClassifyBytesResult {
   status: 'classified' | 'needs_review';
   image: PreprocessedImage;
   classification: ModelClassification;
+  /** preprocessMs: how long classification waited for preprocessing (less than its run when it was started ahead). */
   timings: { preprocessMs: number; modelMs: number };
 }
 
@@ -26,7 +30,7 @@ export interface ClassifyBytesResult {
 export async function classifyBytes(bytes: Buffer, profile: Profile, deps: ClassifyBytesDeps, signal?: AbortSignal, attempts?: ModelAttemptHooks): Promise<ClassifyBytesResult> {
   if (!deps.classifier.supportedKinds.includes(profile.kind)) throw notSupported(profile, deps.classifier);
   const t0 = performance.now();
-  const image = await inSpan('preprocess', { 'blobsight.profile': profile.name }, () => preprocessImage(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }));
+  const image = await inSpan('preprocess', { 'blobsight.profile': profile.name }, () => (deps.preprocess ?? preprocessImage)(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }));
   const t1 = performance.now();
   const input: ClassifyInput = { image, profile, ...(signal === undefined ? {} : { signal }), ...(attempts === undefined ? {} : { attempts }) };
   const classification = await inSpan('model.classify', { 'blobsight.profile': profile.name, 'gen_ai.request.model': deps.classifier.info.deployment }, async (span) => {

@@ -28,6 +28,7 @@ import type { ClassifyBytesResult } from './classifyBytes';
 import { classifyBytes, round } from './classifyBytes';
 import { decide } from './decide';
 import { classificationFields, decideStatus, flattenLabels } from './decideStatus';
+import { preprocessAhead } from './preprocessAhead';
 import { markDeleted, processBlobDeleted } from './processBlobDeleted';
 import type { StatsHooks } from './statsHooks';
 import { countResult } from './statsHooks';
@@ -266,11 +267,13 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
         paid--;
       },
     };
+    // Under way while the content cache is read and leased; dropped on a hit.
+    const preprocess = deps.classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }) : undefined;
     const classify = async (): Promise<ClassifyBytesResult> => {
       if (paid >= maxAttempts) throw new TransientError(capCode(claim.doc.lastError), `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
       // Not the budget's signal: an attempt only starts when it fits the budget (the gate), and cutting off one the
       // service already answered would pay for it again on redelivery. The caller's signal (shutdown) still aborts.
-      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits }, r.signal, attempts);
+      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }) }, r.signal, attempts);
     };
 
     let outcome: { kind: 'fresh'; r: ClassifyBytesResult } | { kind: 'cached'; entry: CacheEntry };

@@ -10,6 +10,7 @@ import { estimateImageTokens, resolveDetail, targetSize } from './imageTokens';
 import type { PreprocessedImage, SupportedFormat } from './preprocessedImage';
 import type { ImageContainer } from './sniffImageFormat';
 import { sniffImageFormat } from './sniffImageFormat';
+import { stripJpegMetadata } from './stripJpegMetadata';
 
 export interface PreprocessOptions {
   /** Detail to ask of the model; `auto` is resolved here from the image size (see `resolveDetail`). */
@@ -84,7 +85,7 @@ export async function preprocessImage(bytes: Buffer, options: PreprocessOptions)
   const target = targetSize(width, height, detail);
   const { data, info } = await render(bytes, { format, header, target, maxPixels: options.maxPixels });
   return {
-    jpeg: data,
+    jpeg: smallerOriginal(bytes, format, header, target, data) ?? data,
     detail,
     width: info.width,
     height: info.height,
@@ -199,6 +200,36 @@ async function render(bytes: Buffer, plan: RenderPlan): Promise<{ data: Buffer; 
   } catch (e) {
     throw decodeFailure(format, header, maxPixels, e);
   }
+}
+
+/**
+ * The original JPEG with its metadata stripped, when it already is exactly what the model is sent (the target size,
+ * upright, 8-bit sRGB) and that copy is smaller than our re-encode: re-encoding at quality 85 a frame a camera
+ * wrote at a lower quality only adds bytes (1280x720 dashcam frames grew 1.23x at detail high) and a generation
+ * of loss. The re-encode still ran, so a damaged file has already been refused.
+ */
+function smallerOriginal(bytes: Buffer, format: SupportedFormat, header: sharp.Metadata, target: ImageSize, encoded: Buffer): Buffer | undefined {
+  const asIs =
+    format === 'jpeg' &&
+    (header.orientation === undefined || header.orientation === 1) &&
+    target.width === header.width &&
+    target.height === header.height &&
+    header.space === 'srgb' &&
+    header.channels === 3 &&
+    header.depth === 'uchar' &&
+    (header.icc === undefined || isSrgbProfile(header.icc));
+  if (!asIs) return undefined;
+  const stripped = stripJpegMetadata(bytes);
+  return stripped !== undefined && stripped.length < encoded.length ? stripped : undefined;
+}
+
+/**
+ * An ICC profile describing sRGB, the colour space the model assumes for an untagged JPEG; its description says so
+ * in ASCII (ICC v2 `desc`) or UTF-16BE (v4 `mluc`). Any other profile (Display P3, Adobe RGB) is converted by the
+ * re-encode instead, or the colours would shift once the profile is dropped.
+ */
+function isSrgbProfile(icc: Buffer): boolean {
+  return icc.includes('sRGB', 0, 'latin1') || icc.includes(Buffer.from('\0s\0R\0G\0B', 'latin1'));
 }
 
 function decodeFailure(format: SupportedFormat, header: sharp.Metadata, maxPixels: number, e: unknown): PermanentError {

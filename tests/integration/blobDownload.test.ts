@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 
 import type { ContainerClient } from '@azure/storage-blob';
@@ -74,6 +75,17 @@ describe('downloadBlob', () => {
       metadata: { profile: 'flowers', owner: 'team-a' },
       url: container.getBlobClient(name).url,
     });
+  });
+
+  it('returns a multi-megabyte body byte for byte (read into one buffer of the declared length)', async () => {
+    const name = blobName('big');
+    const bytes = randomBytes(3 * MiB + 17);
+    const eTag = await put(name, bytes);
+    const r = await downloadBlob(container, name, { eTag, maxBytes: 4 * MiB });
+    expect(r.kind).toBe('ok');
+    if (r.kind !== 'ok') return;
+    expect(r.contentLength).toBe(bytes.length);
+    expect(r.bytes.equals(bytes)).toBe(true);
   });
 
   it('downloads the current version when no eTag is given, and accepts an unquoted eTag', async () => {

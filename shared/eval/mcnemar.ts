@@ -33,18 +33,18 @@ export function mcnemarFromCounts(n: number, b: number, c: number): McNemarResul
   const d = b + c;
   if (d === 0) return { n, b, c, method: 'none', statistic: null, pValue: 1 };
   if (d < EXACT_BELOW) {
+    // d < 25: the binomial coefficients and 2^d are exact integers in a double, so the p-value is exact too.
     let tail = 0;
-    for (let k = 0; k <= Math.min(b, c); k++) tail += Math.exp(logChoose(d, k) - d * Math.LN2);
+    let choose = 1;
+    for (let k = 0; k <= Math.min(b, c); k++) {
+      tail += choose;
+      choose = (choose * (d - k)) / (k + 1);
+    }
+    tail /= 2 ** d;
     return { n, b, c, method: 'exact-binomial', statistic: Math.min(b, c), pValue: Math.min(1, 2 * tail) };
   }
   const chi2 = (Math.abs(b - c) - 1) ** 2 / d;
   return { n, b, c, method: 'chi-square-continuity', statistic: chi2, pValue: erfc(Math.sqrt(chi2 / 2)) };
-}
-
-function logChoose(n: number, k: number): number {
-  let s = 0;
-  for (let i = 1; i <= k; i++) s += Math.log(n - k + i) - Math.log(i);
-  return s;
 }
 
 /**

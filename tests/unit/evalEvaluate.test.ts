@@ -4,7 +4,7 @@
  * from a run, thresholds written into a profile that decideStatus then honours; and the published COCO sample
  * through the whole pipeline (skipped when ../shared/data is absent).
  */
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -22,7 +22,7 @@ import { loadProfiles, parseProfile } from '../../shared/profiles/ProfileRegistr
 import type { PredictionRecord } from '../../shared/runs/predictionRecord';
 
 const work = mkdtempSync(path.join(tmpdir(), 'blobsight-eval-'));
-afterAll(() => undefined);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
 const profiles = loadProfiles();
 
 function record(name: string, result: ClassificationResult | null, extra: Partial<PredictionRecord> = {}): PredictionRecord {

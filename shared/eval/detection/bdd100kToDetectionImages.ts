@@ -128,7 +128,7 @@ function keep(label: Bdd100kLabel, tally: Tally): Bbox | null {
   return bdd100kBox(label.box2d);
 }
 
-function describe(kind: string, tally: Tally, warnings: string[]): void {
+function warnAbout(kind: string, tally: Tally, warnings: string[]): void {
   if (tally.dropped.size > 0) {
     const list = [...tally.dropped].sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c} ${n}`).join(', ');
     const n = [...tally.dropped.values()].reduce((a, b) => a + b, 0);
@@ -174,8 +174,8 @@ export function bdd100kToDetectionImages(truth: readonly Bdd100kFrame[], predict
       image.predictions.push(box);
     }
   }
-  describe('truth', truthTally, warnings);
-  describe('predicted', predTally, warnings);
+  warnAbout('truth', truthTally, warnings);
+  warnAbout('predicted', predTally, warnings);
   if (predictionsWithoutTruth.length > 0) warnings.push(`${predictionsWithoutTruth.length} prediction frames have no truth frame of the same name: not evaluated`);
   const truthWithoutPredictions = images.map((i) => i.image).filter((name) => !predicted.has(name));
   if (truthWithoutPredictions.length > 0) {

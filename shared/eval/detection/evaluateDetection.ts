@@ -36,7 +36,10 @@ interface ScoredMatch {
   ignored: boolean;
 }
 
-/** COCOeval.accumulate's output for one category: precision [area][maxDets][iou] (101 points) and recall; null = -1. */
+/**
+ * COCOeval.accumulate's output for one category: precision [area][maxDets][iou] (101 points) and recall; null = -1.
+ * Precision is kept for maxDets 100 only (null for 1 and 10): COCO summarizes nothing else from it.
+ */
 interface CategoryResult {
   precision: (number[][] | null)[][];
   recall: (number[] | null)[][];
@@ -196,47 +199,68 @@ function accumulate(matches: (ImageMatch | null)[][]): CategoryResult {
     const truths = evals.reduce((n, e) => n + e.truthIgnored.filter((ig) => !ig).length, 0);
     const pa: (number[][] | null)[] = [];
     const ra: (number[] | null)[] = [];
+    // All kept detections of the range, flattened image by image as COCOeval concatenates them.
+    const n = evals.reduce((k, e) => k + e.scores.length, 0);
+    const T = IOU_THRESHOLDS.length;
+    const scores = new Float64Array(n);
+    const rankInImage = new Int32Array(n);
+    const matched = new Uint8Array(T * n);
+    const ignored = new Uint8Array(T * n);
+    let at = 0;
+    for (const e of evals) {
+      e.scores.forEach((score, d) => {
+        scores[at] = score;
+        rankInImage[at] = d;
+        for (let t = 0; t < T; t++) {
+          matched[t * n + at] = e.matched[t]?.[d] === true ? 1 : 0;
+          ignored[t * n + at] = e.ignored[t]?.[d] === true ? 1 : 0;
+        }
+        at++;
+      });
+    }
+    // One stable sort serves every maxDets: filtering a stably sorted list keeps the order a stable sort of the subset gives.
+    const sorted = stableOrder(Array.from(scores, (v) => -v));
     for (const maxDet of MAX_DETECTIONS) {
       if (evals.length === 0 || truths === 0) {
         pa.push(null);
         ra.push(null);
         continue;
       }
-      const scores = evals.flatMap((e) => e.scores.slice(0, maxDet));
-      const order = stableOrder(scores.map((s) => -s));
+      const order = sorted.filter((i) => (rankInImage[i] as number) < maxDet);
+      const nd = order.length;
+      const withPrecision = maxDet === MAX_DETS;
       const p: number[][] = [];
       const r: number[] = [];
-      const n = order.length;
-      const rc = new Float64Array(n);
-      const pr = new Float64Array(n);
-      IOU_THRESHOLDS.forEach((_t, t) => {
-        const matched = evals.flatMap((e) => (e.matched[t] as boolean[]).slice(0, maxDet));
-        const ignored = evals.flatMap((e) => (e.ignored[t] as boolean[]).slice(0, maxDet));
+      const rc = new Float64Array(nd);
+      const pr = new Float64Array(nd);
+      for (let t = 0; t < T; t++) {
+        const base = t * n;
         let tp = 0;
         let fp = 0;
-        for (let k = 0; k < n; k++) {
-          const i = order[k] as number;
-          if (!ignored[i]) {
-            if (matched[i]) tp++;
+        for (let k = 0; k < nd; k++) {
+          const i = base + (order[k] as number);
+          if (ignored[i] === 0) {
+            if (matched[i] === 1) tp++;
             else fp++;
           }
           rc[k] = tp / truths;
           pr[k] = tp / (fp + tp + PRECISION_EPSILON);
         }
-        r.push(n > 0 ? (rc[n - 1] as number) : 0);
+        r.push(nd > 0 ? (rc[nd - 1] as number) : 0);
+        if (!withPrecision) continue;
         // Precision envelope: the best precision at any higher recall.
-        for (let i = n - 1; i > 0; i--) if ((pr[i] as number) > (pr[i - 1] as number)) pr[i - 1] = pr[i] as number;
+        for (let i = nd - 1; i > 0; i--) if ((pr[i] as number) > (pr[i - 1] as number)) pr[i - 1] = pr[i] as number;
         const q = new Array<number>(RECALL_THRESHOLDS.length).fill(0);
         let pi = 0;
         for (let ri = 0; ri < RECALL_THRESHOLDS.length; ri++) {
           // searchsorted(rc, recThr, side='left'): the first rank whose recall reaches the point.
-          while (pi < n && (rc[pi] as number) < (RECALL_THRESHOLDS[ri] as number)) pi++;
-          if (pi >= n) break;
+          while (pi < nd && (rc[pi] as number) < (RECALL_THRESHOLDS[ri] as number)) pi++;
+          if (pi >= nd) break;
           q[ri] = pr[pi] as number;
         }
         p.push(q);
-      });
-      pa.push(p);
+      }
+      pa.push(withPrecision ? p : null);
       ra.push(r);
     }
     precision.push(pa);

@@ -53,6 +53,16 @@ export function matchImage(pair: PreparedPair, lo: number, hi: number): ImageMat
   const gtOrder = stableOrder(outside.map((o) => (o ? 1 : 0)));
   const gtIgnored = gtOrder.map((i) => outside[i] as boolean);
   const crowd = gtOrder.map((i) => (truth[i] as PreparedTruth).crowd);
+  // Truths a detection could match at all, in the sorted order: an IoU under the lowest threshold (0.5) is always passed
+  // over, so leaving it out changes nothing (the loop's early stop depends only on the ignore flags, sorted last).
+  const lowest = IOU_THRESHOLDS[0] as number;
+  const candidates = ious.map((row) => {
+    const list: number[] = [];
+    gtOrder.forEach((g, pos) => {
+      if ((row[g] as number) >= lowest) list.push(pos);
+    });
+    return list;
+  });
   const matched: boolean[][] = [];
   const ignored: boolean[][] = [];
   for (const threshold of IOU_THRESHOLDS) {
@@ -63,7 +73,7 @@ export function matchImage(pair: PreparedPair, lo: number, hi: number): ImageMat
       const row = ious[d] as number[];
       let best = Math.min(threshold, 1 - 1e-10);
       let m = -1;
-      for (let g = 0; g < gtOrder.length; g++) {
+      for (const g of candidates[d] as number[]) {
         // A matched truth takes no other detection, unless it is a crowd region.
         if (gtTaken[g] === true && crowd[g] !== true) continue;
         // Matched to a regular truth already: the ignored ones (sorted last) cannot replace it.

@@ -1,10 +1,11 @@
-/** `blobsight runs` lists the run folders; `blobsight runs show <run>` prints one run's configuration and summary. */
+/** `blobsight runs` lists the run folders; `blobsight runs show <run>` prints one run's configuration and summary; `runs compare` is in runsCompare.ts. */
 import path from 'node:path';
 
 import { Command } from 'commander';
 
 import { listRunIds, RunFolder } from '../../runs';
 import { money } from '../ProgressReporter';
+import { runsCompareCommand } from './runsCompare';
 
 interface RunsOptions {
   runsDir: string;
@@ -76,5 +77,6 @@ export function runsCommand(): Command {
         process.stdout.write(`${out.join('\n')}\n`);
       }),
   );
+  runs.addCommand(runsCompareCommand());
   return runs;
 }

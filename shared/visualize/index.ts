@@ -1,8 +1,7 @@
 export type { ImageComparison, ValueCheck } from './compareImage';
 export { compareImage } from './compareImage';
-export type { ImageTruth, TruthBox } from './ImageTruth';
 export type { BoxMatches } from './matchBoxes';
-export { iou, matchBoxes, OVERLAY_IOU } from './matchBoxes';
+export { iou, isCrowd, matchBoxes, OVERLAY_IOU } from './matchBoxes';
 export { OVERLAY_COLOURS, OVERLAY_LEGEND } from './overlayColours';
 export { overlaySvg } from './overlaySvg';
 export { pickWorst } from './pickWorst';

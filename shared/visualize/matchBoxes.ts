@@ -1,24 +1,24 @@
 /**
  * The overlay's box matching: class-aware, greedy by descending score, each prediction taking the unmatched truth
  * box of its class with the highest IoU ≥ 0.5 (COCO's rule at one threshold, continuous pixel coordinates). A
- * prediction that overlaps a crowd region by ≥ 0.5 of its own area is absorbed (neither TP nor FP), as COCO does.
- * It only decides what to draw and how many errors an image has; the metrics come from shared/eval.
+ * prediction without a score ranks as score 1 in input order (the detection evaluator's convention). A prediction
+ * that overlaps a crowd or ignored region of its class by ≥ 0.5 of its own area is absorbed (neither TP nor FP), as
+ * COCO does. This only decides what to draw and how many errors an image has; the metrics come from shared/eval.
  */
-import type { DetectedObject } from '../model/classification';
-import type { TruthBox } from './ImageTruth';
+import type { EvalBox } from '../eval/evalInput';
 
 export const OVERLAY_IOU = 0.5;
 
 type Box = { x1: number; y1: number; x2: number; y2: number };
 
 export interface BoxMatches {
-  matched: { prediction: DetectedObject; truth: TruthBox; iou: number }[];
-  falsePositives: DetectedObject[];
-  missed: TruthBox[];
+  matched: { prediction: EvalBox; truth: EvalBox; iou: number }[];
+  falsePositives: EvalBox[];
+  missed: EvalBox[];
   /** Predictions inside a crowd region. */
-  absorbed: DetectedObject[];
+  absorbed: EvalBox[];
   /** The crowd / ignored truth regions themselves. */
-  crowd: TruthBox[];
+  crowd: EvalBox[];
 }
 
 export function iou(a: Box, b: Box): number {
@@ -27,19 +27,23 @@ export function iou(a: Box, b: Box): number {
   return union <= 0 ? 0 : inter / union;
 }
 
-export function matchBoxes(predictions: readonly DetectedObject[], truth: readonly TruthBox[], threshold = OVERLAY_IOU): BoxMatches {
-  // Stable sort: equal scores keep the record's order, so the same inputs always draw the same picture.
-  const order = predictions.map((p, i) => ({ p, i })).sort((a, b) => b.p.score - a.p.score || a.i - b.i);
-  const real = truth.filter((t) => t.crowd !== true);
-  const crowd = truth.filter((t) => t.crowd === true);
+export function isCrowd(t: EvalBox): boolean {
+  return t.crowd === true || t.ignored === true;
+}
+
+export function matchBoxes(predictions: readonly EvalBox[], truth: readonly EvalBox[], threshold = OVERLAY_IOU): BoxMatches {
+  // Stable sort: equal scores keep the input order, so the same inputs always draw the same picture.
+  const order = predictions.map((p, i) => ({ p, i })).sort((a, b) => (b.p.score ?? 1) - (a.p.score ?? 1) || a.i - b.i);
+  const real = truth.filter((t) => !isCrowd(t));
+  const crowd = truth.filter(isCrowd);
   const taken = new Set<number>();
   const out: BoxMatches = { matched: [], falsePositives: [], missed: [], absorbed: [], crowd };
   for (const { p } of order) {
     let best = -1;
     let bestIou = threshold;
     real.forEach((t, j) => {
-      if (taken.has(j) || t.label !== p.label) return;
-      const v = iou(p.box, t.box);
+      if (taken.has(j) || t.category !== p.category) return;
+      const v = iou(p, t);
       if (v >= bestIou) {
         best = j;
         bestIou = v;
@@ -49,7 +53,7 @@ export function matchBoxes(predictions: readonly DetectedObject[], truth: readon
     if (hit !== undefined) {
       taken.add(best);
       out.matched.push({ prediction: p, truth: hit, iou: bestIou });
-    } else if (crowd.some((c) => c.label === p.label && area(p.box) > 0 && intersection(p.box, c.box) / area(p.box) >= threshold)) {
+    } else if (crowd.some((c) => c.category === p.category && area(p) > 0 && intersection(p, c) / area(p) >= threshold)) {
       out.absorbed.push(p);
     } else {
       out.falsePositives.push(p);

@@ -3,6 +3,7 @@
  * and the boxes, coloured by outcome (OVERLAY_COLOURS). Sizes follow the output's width so a thumbnail in the
  * report stays as readable as a full-size overlay.
  */
+import type { EvalBox } from '../eval/evalInput';
 import type { ImageComparison, ValueCheck } from './compareImage';
 import { OVERLAY_COLOURS } from './overlayColours';
 
@@ -32,6 +33,7 @@ const FONT = "DejaVu Sans, Liberation Sans, Arial, sans-serif";
 const TEXT = '#f9fafb';
 const RIGHT = '#86efac';
 const WRONG = '#fca5a5';
+const MUTED = '#cbd5e1';
 
 export function overlayLayout(comparison: ImageComparison, width: number): OverlayLayout {
   const fontSize = Math.round(Math.min(22, Math.max(11, width / 48)));
@@ -53,21 +55,22 @@ export function overlaySvg(comparison: ImageComparison, g: OverlayGeometry): { s
   });
 
   const place = (b: Box): Box => ({ x1: b.x1 * g.scale, y1: b.y1 * g.scale + bannerHeight, x2: b.x2 * g.scale, y2: b.y2 * g.scale + bannerHeight });
-  const tagSize = Math.max(10, Math.round(fontSize * 0.8));
+  const tagSize = Math.max(9, Math.round(fontSize * 0.65));
   const boxes = comparison.boxes;
   if (boxes !== null) {
     const dash = `${lineWidth * 3} ${lineWidth * 2}`;
     // Truth first, predictions over it: a matched pair shows the solid predicted edge on the dashed truth edge.
-    for (const t of boxes.crowd) parts.push(rect(place(t.box), OVERLAY_COLOURS.crowd, Math.max(1, lineWidth - 1), dash));
-    for (const m of boxes.matched) parts.push(rect(place(m.truth.box), OVERLAY_COLOURS.matched, Math.max(1, lineWidth - 1), dash));
-    for (const t of boxes.missed) parts.push(rect(place(t.box), OVERLAY_COLOURS.missed, lineWidth, dash));
-    for (const m of boxes.matched) parts.push(rect(place(m.prediction.box), OVERLAY_COLOURS.matched, lineWidth));
-    for (const p of boxes.falsePositives) parts.push(rect(place(p.box), OVERLAY_COLOURS.falsePositive, lineWidth));
-    for (const p of boxes.absorbed) parts.push(rect(place(p.box), OVERLAY_COLOURS.crowd, lineWidth));
+    for (const t of boxes.crowd) parts.push(rect(place(t), OVERLAY_COLOURS.crowd, Math.max(1, lineWidth - 1), dash));
+    for (const m of boxes.matched) parts.push(rect(place(m.truth), OVERLAY_COLOURS.matched, Math.max(1, lineWidth - 1), dash));
+    for (const t of boxes.missed) parts.push(rect(place(t), OVERLAY_COLOURS.missed, lineWidth, dash));
+    for (const m of boxes.matched) parts.push(rect(place(m.prediction), OVERLAY_COLOURS.matched, lineWidth));
+    for (const p of boxes.falsePositives) parts.push(rect(place(p), OVERLAY_COLOURS.falsePositive, lineWidth));
+    for (const p of boxes.absorbed) parts.push(rect(place(p), OVERLAY_COLOURS.crowd, lineWidth));
     // Tags last so no box edge crosses a label.
-    for (const m of boxes.matched) parts.push(tag(place(m.prediction.box), `${m.prediction.label} ${m.prediction.score.toFixed(2)}`, OVERLAY_COLOURS.matched, tagSize, bannerHeight, g.width));
-    for (const p of boxes.falsePositives) parts.push(tag(place(p.box), `${p.label} ${p.score.toFixed(2)}`, OVERLAY_COLOURS.falsePositive, tagSize, bannerHeight, g.width));
-    for (const t of boxes.missed) parts.push(tag(place(t.box), `${t.label} (missed)`, OVERLAY_COLOURS.missed, tagSize, bannerHeight, g.width));
+    for (const m of boxes.matched) parts.push(tag(place(m.prediction), scored(m.prediction), OVERLAY_COLOURS.matched, tagSize, bannerHeight, g.width));
+    for (const p of boxes.falsePositives) parts.push(tag(place(p), scored(p), OVERLAY_COLOURS.falsePositive, tagSize, bannerHeight, g.width));
+    // A missed box's dashed orange edge already says "missed"; its class is tagged where there is room for it.
+    for (const t of boxes.missed) if ((t.x2 - t.x1) * g.scale >= tagSize * 2.5) parts.push(tag(place(t), t.category, OVERLAY_COLOURS.missed, tagSize, bannerHeight, g.width));
   }
   const total = g.height + bannerHeight;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${g.width}" height="${total}" viewBox="0 0 ${g.width} ${total}">${parts.join('')}</svg>`;
@@ -77,7 +80,7 @@ export function overlaySvg(comparison: ImageComparison, g: OverlayGeometry): { s
 function bannerItems(c: ImageComparison): BannerItem[][] {
   const out: BannerItem[][] = [];
   const head: BannerItem[] = [{ text: c.name, colour: TEXT }];
-  const status = c.status === 'classified' ? '' : c.status === 'missing' ? ' · no prediction' : ` · ${c.status.replace('_', ' ')}`;
+  const status = c.status === 'classified' || c.status === 'answered' ? '' : c.status === 'missing' ? ' · no prediction' : ` · ${c.status.replace('_', ' ')}`;
   const b = c.boxes;
   const counts = b === null ? '' : ` (${b.matched.length} matched, ${b.falsePositives.length} false positive, ${b.missed.length} missed)`;
   head.push({ text: `${status}${c.reviewed ? ' · reviewed' : ''} · ${c.errors} error${c.errors === 1 ? '' : 's'}${counts}`, colour: c.errors === 0 ? RIGHT : WRONG });
@@ -90,7 +93,15 @@ function bannerItems(c: ImageComparison): BannerItem[][] {
     out.push(tags);
   }
   if (c.attributes.length > 0) out.push(c.attributes.map((a) => valueItem(a.name, a)));
+  // A box-only answer is not judged on the scene, but the truth's attributes still tell what the frame is.
+  else if (c.truthAttributes !== undefined && Object.keys(c.truthAttributes).length > 0) {
+    out.push([{ text: `truth: ${Object.entries(c.truthAttributes).map(([k, v]) => `${k} ${v}`).join(' · ')} (not predicted)`, colour: MUTED }]);
+  }
   return out;
+}
+
+function scored(b: EvalBox): string {
+  return b.score === null || b.score === undefined ? b.category : `${b.category} ${b.score.toFixed(2)}`;
 }
 
 function valueItem(name: string, v: ValueCheck): BannerItem {
@@ -136,7 +147,7 @@ function tag(b: Box, text: string, colour: string, size: number, top: number, wi
   const x = Math.max(0, Math.min(Math.min(b.x1, b.x2), width - w));
   const above = Math.min(b.y1, b.y2) - h;
   const y = above >= top ? above : Math.min(b.y1, b.y2);
-  return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w}" height="${h}" fill="${colour}"/><text x="${(x + size * 0.3).toFixed(1)}" y="${(y + h - size * 0.35).toFixed(1)}" font-family="${FONT}" font-size="${size}" fill="#111827">${escapeXml(text)}</text>`;
+  return `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${w}" height="${h}" fill="${colour}" fill-opacity="0.85"/><text x="${(x + size * 0.3).toFixed(1)}" y="${(y + h - size * 0.35).toFixed(1)}" font-family="${FONT}" font-size="${size}" fill="#111827">${escapeXml(text)}</text>`;
 }
 
 export function escapeXml(s: string): string {

@@ -9,5 +9,6 @@ import { createExportCommand } from './export';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
 import { runsCommand } from './runs';
+import { visualizeCommand } from './visualize';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand()];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), visualizeCommand];

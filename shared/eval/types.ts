@@ -61,8 +61,17 @@ export interface AttributeScores {
   confusion: Confusion;
 }
 
-/** `overall` is correct decisions / decisions over every attribute; the other keys are attribute names. */
-export type AttributesSection = { overall: { accuracy: number | null; decisions: number; correct: number; allCorrect: number | null } } & Record<string, AttributeScores | { accuracy: number | null; decisions: number; correct: number; allCorrect: number | null }>;
+export interface AttributesOverall {
+  /** Correct decisions / decisions over every attribute. */
+  accuracy: number | null;
+  decisions: number;
+  correct: number;
+  /** Share of images with every attribute right. */
+  allCorrect: number | null;
+}
+
+/** `overall`, and one AttributeScores per attribute name (weather, timeofday, scene). */
+export type AttributesSection = { overall: AttributesOverall } & Record<string, AttributeScores | AttributesOverall>;
 
 export interface SynonymUse {
   /** The attribute the synonym applied to, or null for a synonym for every attribute. */
@@ -90,8 +99,8 @@ export interface LabelThreshold {
   precision: number | null;
   /** Share of this label's answers that fall below the threshold and would go to review (1 when no threshold reaches the target). */
   reviewShare: number;
-  /** Answers of this label with a confidence. */
-  answers: number;
+  /** Answers of this label with a confidence (null for detection classes, whose counts are in detection.perClass). */
+  answers: number | null;
 }
 
 export interface CalibrationSection {

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { createExportCommand } from './export';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
+import { reportCommand } from './report';
 import { runsCommand } from './runs';
 import { visualizeCommand } from './visualize';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), visualizeCommand];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), visualizeCommand, reportCommand];

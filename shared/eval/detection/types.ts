@@ -37,7 +37,7 @@ export interface DetectionImage {
 export interface DetectionOptions {
   /** Categories to evaluate (a class subset); default every category seen in truth or predictions. */
   categories?: readonly string[];
-  /** Score at or above which a detection counts for the at-IoU-0.5 precision / recall / F1; one number or one per class (missing classes: 0). Default 0. */
+  /** Score at or above which a detection counts for the at-IoU-0.5 precision / recall / F1; one number or one per class. Default (and for classes missing from the map): every detection counts. */
   scoreThreshold?: number | Readonly<Record<string, number>>;
   /** Precision the per-class score threshold must reach (scoreThresholds). Default 0.95. */
   targetPrecision?: number;

@@ -1,0 +1,11 @@
+export type { Bdd100kBox2d, Bdd100kEvaluationInput, Bdd100kFrame, Bdd100kLabel } from './bdd100kToDetectionImages';
+export { BDD100K_DETECTION_CLASSES, bdd100kBox, bdd100kToDetectionImages, readBdd100kFrames } from './bdd100kToDetectionImages';
+export { DetectionInputError } from './DetectionInputError';
+export { evaluateDetection } from './evaluateDetection';
+export type { CocoGroundTruth } from './readCocoGroundTruth';
+export { readCocoGroundTruth } from './readCocoGroundTruth';
+export type { CocoEvaluationInput } from './readCocoResults';
+export { readCocoResults } from './readCocoResults';
+export type { SliceKey } from './sliceImages';
+export { byAttribute, byPathPrefix, sliceImages } from './sliceImages';
+export type * from './types';

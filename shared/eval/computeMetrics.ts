@@ -113,7 +113,7 @@ function attributesSection(matched: readonly MatchedImage[], ctx: MetricsContext
     all++;
     if (ok) allRight++;
   }
-  return { ...section, overall: { accuracy: decided === 0 ? null : right / decided, decisions: decided, correct: right, allCorrect: all === 0 ? null : allRight / all } } as AttributesSection;
+  return { ...section, overall: { accuracy: decided === 0 ? null : right / decided, decisions: decided, correct: right, allCorrect: all === 0 ? null : allRight / all } };
 }
 
 function detectionSection(r: DetectionReport): DetectionSection {

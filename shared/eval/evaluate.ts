@@ -5,8 +5,8 @@
 import type { Profile } from '../profiles/profileSchema';
 import type { DetectFn, MetricsContext } from './computeMetrics';
 import { computeMetrics, UNDEFINED_ATTRIBUTE } from './computeMetrics';
-import { evaluateDetection } from './detectionEvaluator';
 import type { DetectionImage } from './detection/types';
+import { evaluateDetection } from './detectionEvaluator';
 import type { PredictionItem, PredictionSet, TruthItem, TruthSet } from './evalInput';
 import type { PredictionOptions } from './loadPredictions';
 import { loadPredictions } from './loadPredictions';

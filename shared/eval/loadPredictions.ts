@@ -18,8 +18,8 @@ import { readRunPredictions } from '../export/readRunPredictions';
 import type { ClassificationResult } from '../model/classification';
 import type { PredictionRecord } from '../runs/predictionRecord';
 import { readJsonLines } from '../runs/readJsonLines';
-import { CONFIG_FILE, FAILURES_FILE } from '../runs/RunFolder';
 import type { RunConfig } from '../runs/runConfig';
+import { CONFIG_FILE, FAILURES_FILE } from '../runs/RunFolder';
 import type { AnswerDecision, EvalBox, PredictionItem, PredictionSet, TruthSet } from './evalInput';
 import { bddFrame } from './loadTruth';
 import { isObject, readJsonFile, readJsonLinesFile } from './readJsonFile';
@@ -133,8 +133,8 @@ function loadJsonl(file: string, options: PredictionOptions): PredictionSet {
     }
     if (Array.isArray(value['boxes'])) {
       item.boxes = [];
-      for (const b of value['boxes']) {
-        const box = isObject(b) && isObject(b['box2d']) ? { ...b, ...b['box2d'] } : b;
+      for (const b of value['boxes'] as unknown[]) {
+        const box: unknown = isObject(b) && isObject(b['box2d']) ? { ...b, ...b['box2d'] } : b;
         if (isObject(box) && typeof box['category'] === 'string' && [box['x1'], box['y1'], box['x2'], box['y2']].every((n) => typeof n === 'number')) {
           item.boxes.push({ category: box['category'], x1: box['x1'] as number, y1: box['y1'] as number, x2: box['x2'] as number, y2: box['y2'] as number, score: typeof box['score'] === 'number' ? box['score'] : null });
         } else warnings.push(`${file} line ${line}: a box without {category, x1, y1, x2, y2} skipped`);

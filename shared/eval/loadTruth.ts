@@ -192,8 +192,8 @@ export function jsonlItem(v: unknown): TruthItem | string {
   if (isObject(v['attributes'])) item.attributes = Object.fromEntries(Object.entries(v['attributes']).filter((e): e is [string, string] => typeof e[1] === 'string'));
   if (Array.isArray(v['boxes'])) {
     item.boxes = [];
-    for (const b of v['boxes']) {
-      const box = isObject(b) && isObject(b['box2d']) ? { ...b, ...b['box2d'] } : b;
+    for (const b of v['boxes'] as unknown[]) {
+      const box: unknown = isObject(b) && isObject(b['box2d']) ? { ...b, ...b['box2d'] } : b;
       if (!isObject(box) || typeof box['category'] !== 'string' || ![box['x1'], box['y1'], box['x2'], box['y2']].every((n) => typeof n === 'number')) return 'a box without {category, x1, y1, x2, y2}';
       item.boxes.push({ category: box['category'], x1: box['x1'] as number, y1: box['y1'] as number, x2: box['x2'] as number, y2: box['y2'] as number, ...(typeof box['score'] === 'number' ? { score: box['score'] } : {}), ...(box['crowd'] === true ? { crowd: true } : {}) });
     }

@@ -5,8 +5,8 @@
  * regions; only the 10 BDD100K detection classes are evaluated. Other truth: the box's own corners, COCO `area` and
  * `iscrowd` as given.
  */
-import type { EvalBox } from './evalInput';
 import type { DetectionImage, PredBox, TruthBox } from './detection/types';
+import type { EvalBox } from './evalInput';
 import type { MatchedImage } from './matchImages';
 
 export const BDD100K_DETECTION_CLASSES: readonly string[] = ['pedestrian', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle', 'traffic light', 'traffic sign'];

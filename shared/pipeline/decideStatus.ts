@@ -5,11 +5,24 @@ import type { Profile } from '../profiles/profileSchema';
 /**
  * Below the profile's threshold → `needs_review`. An unknown confidence (an endpoint with neither logprobs nor a
  * self-estimate) also goes to review unless the threshold is 0, because nothing says the answer is good.
+ * With `labelThresholds` (set from evidence by `blobsight evaluate --write-thresholds`), each decision is held to its
+ * own label's threshold (the profile's for labels without one) and any decision below its threshold sends the image
+ * to review.
  */
-export function decideStatus(classification: Pick<ModelClassification, 'confidence' | 'result'>, profile: Pick<Profile, 'confidenceThreshold'>): 'classified' | 'needs_review' {
-  const { confidence } = classification;
+export function decideStatus(classification: Pick<ModelClassification, 'confidence' | 'result'>, profile: Pick<Profile, 'confidenceThreshold'> & { labelThresholds?: Readonly<Record<string, number>> | undefined }): 'classified' | 'needs_review' {
+  const { confidence, result } = classification;
   // Detection applies the threshold per box (weaker boxes are dropped), so what remains stands; no boxes is an answer too.
-  if (classification.result.kind === 'objects') return 'classified';
+  if (result.kind === 'objects') return 'classified';
+  const perLabel = profile.labelThresholds;
+  if (perLabel !== undefined && Object.keys(perLabel).length > 0) {
+    const decisions = result.kind === 'single-label' ? [{ key: result.label, confidence: result.confidence ?? confidence }] : result.kind === 'multi-label' ? result.labels.map((d) => ({ key: d.label, confidence: d.confidence })) : Object.entries(result.attributes).map(([a, d]) => ({ key: `${a}.${d.label}`, confidence: d.confidence }));
+    for (const d of decisions) {
+      const threshold = perLabel[d.key] ?? profile.confidenceThreshold;
+      if (threshold === 0) continue;
+      if (d.confidence === null || d.confidence < threshold) return 'needs_review';
+    }
+    return 'classified';
+  }
   if (profile.confidenceThreshold === 0) return 'classified';
   if (confidence === null) return 'needs_review';
   return confidence < profile.confidenceThreshold ? 'needs_review' : 'classified';

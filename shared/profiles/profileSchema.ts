@@ -27,6 +27,13 @@ const baseProfile = {
   detail: z.enum(['low', 'high', 'auto']),
   /** Results with a confidence below this end `needs_review` instead of `classified`. */
   confidenceThreshold: z.number().min(0).max(1),
+  /**
+   * Optional per-label review thresholds that replace `confidenceThreshold` for answers of that label, as
+   * `blobsight evaluate --write-thresholds` sets them from measured precision. Keys: the label (single- and
+   * multi-label), `<attribute>.<label>` (attributes). Detection profiles may carry category keys; they are recorded,
+   * and boxes are still kept by `confidenceThreshold`.
+   */
+  labelThresholds: z.record(z.string().min(1).max(200), z.number().min(0).max(1)).optional(),
 };
 
 export const singleLabelProfileSchema = z.object({
@@ -76,12 +83,23 @@ export const objectsProfileSchema = z.object({
   attributes: attributeFieldList.optional(),
 });
 
-export const profileSchema = z.discriminatedUnion('kind', [
-  singleLabelProfileSchema,
-  multiLabelProfileSchema,
-  attributesProfileSchema,
-  objectsProfileSchema,
-]);
+export const profileSchema = z
+  .discriminatedUnion('kind', [singleLabelProfileSchema, multiLabelProfileSchema, attributesProfileSchema, objectsProfileSchema])
+  .superRefine((p, ctx) => {
+    // A threshold for a label the profile does not have would silently never apply: refuse it with the name.
+    const known = thresholdKeys(p);
+    for (const key of Object.keys(p.labelThresholds ?? {})) {
+      if (known !== null && !known.has(key)) ctx.addIssue({ code: 'custom', path: ['labelThresholds', key], message: `"${key}" is not a label of this profile` });
+    }
+  });
+
+/** The keys `labelThresholds` may use for a profile; null for a detection profile without a category list (any). */
+export function thresholdKeys(p: { kind: string; labels?: readonly { name: string }[] | undefined; attributes?: readonly { name: string; labels: readonly { name: string }[] }[] | undefined; categories?: readonly string[] | undefined }): Set<string> | null {
+  if (p.kind === 'single-label' || p.kind === 'multi-label') return new Set((p.labels ?? []).map((l) => l.name));
+  const attributeKeys = (p.attributes ?? []).flatMap((a) => a.labels.map((l) => `${a.name}.${l.name}`));
+  if (p.kind === 'attributes') return new Set(attributeKeys);
+  return p.categories === undefined ? null : new Set([...attributeKeys, ...p.categories]);
+}
 
 export type SingleLabelProfile = z.infer<typeof singleLabelProfileSchema>;
 export type MultiLabelProfile = z.infer<typeof multiLabelProfileSchema>;

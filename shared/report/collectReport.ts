@@ -5,13 +5,14 @@
  */
 import { readFileSync } from 'node:fs';
 
-import type { TruthFormat } from '../eval/loadTruth';
+import { evaluateDetection } from '../eval/detection';
 import { evaluate } from '../eval/evaluate';
+import type { TruthFormat } from '../eval/loadTruth';
 import type { EvaluationResult } from '../eval/types';
 import type { Profile } from '../profiles/profileSchema';
 import type { PredictionRecord } from '../runs/predictionRecord';
-import { RunFolder } from '../runs/RunFolder';
 import type { RunConfig } from '../runs/runConfig';
+import { RunFolder } from '../runs/RunFolder';
 import type { RunSummary } from '../runs/runSummary';
 import type { ImageComparison } from '../visualize/compareImage';
 import { locateImage } from '../visualize/locateImage';
@@ -70,7 +71,8 @@ export async function collectReport(ref: string, o: CollectOptions): Promise<Rep
   };
   if (o.truth === undefined) return data;
 
-  data.evaluation = evaluate({ pred: run.dir, truth: o.truth, ...(o.truthFormat === undefined ? {} : { format: o.truthFormat }), ...(o.profile === undefined ? {} : { profile: o.profile }) });
+  // The detection evaluator named explicitly: the same one `blobsight evaluate` uses once its branches are merged.
+  data.evaluation = evaluate({ pred: run.dir, truth: o.truth, detect: evaluateDetection, ...(o.truthFormat === undefined ? {} : { format: o.truthFormat }), ...(o.profile === undefined ? {} : { profile: o.profile }) });
   const { comparisons, truthRoot } = compareRun(run.dir, o.truth, o.truthFormat);
   for (const c of pickWorst(comparisons, o.worst ?? 12)) {
     const file = locateImage(c.name, c.location, { ...(o.images === undefined ? {} : { images: o.images }), ...(truthRoot === undefined ? {} : { truthRoot }) });
@@ -79,7 +81,7 @@ export async function collectReport(ref: string, o: CollectOptions): Promise<Rep
       continue;
     }
     try {
-      const pic = await renderOverlay(readFileSync(file), c, { format: 'jpeg', maxWidth: o.thumbWidth ?? 560, quality: 78 });
+      const pic = await renderOverlay(readFileSync(file), c, { format: 'jpeg', width: o.thumbWidth ?? 560, quality: 78 });
       data.gallery.push({ comparison: c, dataUri: `data:image/jpeg;base64,${pic.data.toString('base64')}`, problem: null });
     } catch (e) {
       data.gallery.push({ comparison: c, dataUri: null, problem: `${file} could not be drawn: ${e instanceof Error ? e.message : String(e)}` });

@@ -3,10 +3,12 @@
  * renderer 'none' renders SVG markup headless (no canvas, no DOM). Both packages are ESM-only, so they are loaded with
  * import() from this CommonJS build, once per process.
  */
+import type * as VegaModule from 'vega' with { 'resolution-mode': 'import' };
+import type * as VegaLiteModule from 'vega-lite' with { 'resolution-mode': 'import' };
 import type { TopLevelSpec } from 'vega-lite' with { 'resolution-mode': 'import' };
 
-type Vega = typeof import('vega', { with: { 'resolution-mode': 'import' } });
-type VegaLite = typeof import('vega-lite', { with: { 'resolution-mode': 'import' } });
+type Vega = typeof VegaModule;
+type VegaLite = typeof VegaLiteModule;
 
 let loaded: Promise<[Vega, VegaLite]> | undefined;
 

@@ -57,7 +57,7 @@ export async function reportHtml(d: ReportData): Promise<string> {
 <title>${esc(title)}</title><style>${CSS}</style></head>
 <body><header><h1>Labelling report <span class="run">${esc(d.run.id)}</span></h1><p class="meta">${meta.join(' · ')}</p></header>
 <main>
-<div class="cards">${cards(d).map((k) => `<div class="card"><div class="k">${esc(k.label)}</div><div class="v">${esc(k.value)}</div>${k.note === undefined ? '' : `<div class="n">${esc(k.note)}</div>`}</div>`).join('')}</div>
+<div class="cards">${cards(d).map((k) => `<div class="card"><div class="k">${esc(k.label)}</div><div class="v${k.value.length > 10 ? ' long' : ''}">${esc(k.value)}</div>${k.note === undefined ? '' : `<div class="n">${esc(k.note)}</div>`}</div>`).join('')}</div>
 ${warnings(d)}
 ${d.truth === null ? `<p class="notice">No ground truth given: this page shows what the run alone says (statuses, confidences, latency, cost). <code>blobsight report ${esc(d.run.id)} --truth &lt;labels&gt;</code> adds accuracy, the confusion matrix, per-class scores, PR curves, calibration and the worst mistakes.</p>` : ''}
 ${rendered.join('\n')}
@@ -81,13 +81,13 @@ function cards(d: ReportData): Card[] {
       const a = e.detection.at50;
       out.push({ label: 'Boxes at IoU 0.5', value: `P ${pct(a.precision)} · R ${pct(a.recall)}`, note: `${a.tp} TP · ${a.fp} FP · ${a.fn} FN · F1 ${pct(a.f1)}` });
     }
-    if (e.calibration !== undefined) out.push({ label: 'Calibration (ECE)', value: pct(e.calibration.ece), note: `to review at ${pct(e.calibration.targetPrecision)} precision: ${pct(e.calibration.reviewShare)}` });
+    if (e.calibration !== undefined && e.calibration.decisions > 0) out.push({ label: 'Calibration (ECE)', value: pct(e.calibration.ece), note: `to review at ${pct(e.calibration.targetPrecision)} precision: ${pct(e.calibration.reviewShare)}` });
   }
   const lat = latency(d);
   out.push({ label: 'Latency p50 / p95', value: lat.p50 === null ? '–' : `${ms(lat.p50)} / ${ms(lat.p95)}`, note: lat.count === 0 ? 'no model call' : `per image, ${lat.count} with a model call; max ${ms(lat.max)}` });
   const cost = e?.cost;
   const total = cost?.totalUsd ?? d.run.summary?.costUsd ?? sum(d.records.map((r) => r.usage.costUsd));
-  out.push({ label: 'Cost', value: usd(total), note: cost?.perCorrectLabelUsd != null ? `${usd(cost.perImageUsd)} per image · ${usd(cost.perCorrectLabelUsd)} per correct label` : `${usd(total === null || d.records.length === 0 ? null : total / d.records.length)} per image` });
+  out.push({ label: 'Cost', value: usd(total), note: cost?.perCorrectLabelUsd !== null && cost?.perCorrectLabelUsd !== undefined ? `${usd(cost.perImageUsd)} per image · ${usd(cost.perCorrectLabelUsd)} per correct label` : `${usd(total === null || d.records.length === 0 ? null : total / d.records.length)} per image` });
   return out;
 }
 
@@ -281,10 +281,11 @@ h1 .run{font-weight:400;color:#9ca3af;font-size:17px;margin-left:8px}
 .meta b{color:#f9fafb;font-weight:600}
 .meta code{color:#e5e7eb}
 main{max-width:1280px;margin:0 auto;padding:20px 32px 32px}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:12px;margin-bottom:16px}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:12px;margin-bottom:16px}
 .card{background:#fff;border-radius:8px;padding:12px 14px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .card .k{font-size:12px;color:#6b7280;text-transform:uppercase;letter-spacing:.04em}
 .card .v{font-size:24px;font-weight:600;margin-top:2px;white-space:nowrap}
+.card .v.long{font-size:18px;padding-top:5px}
 .card .n{font-size:12px;color:#4b5563;margin-top:2px}
 section{background:#fff;border-radius:8px;padding:16px 20px 18px;margin:16px 0;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 h2{margin:0 0 8px;font-size:17px;font-weight:600}

@@ -36,7 +36,7 @@ const WRONG = '#fca5a5';
 const MUTED = '#cbd5e1';
 
 export function overlayLayout(comparison: ImageComparison, width: number): OverlayLayout {
-  const fontSize = Math.round(Math.min(22, Math.max(11, width / 48)));
+  const fontSize = Math.round(Math.min(22, Math.max(12, width / 40)));
   const lineWidth = Math.max(2, Math.round(width / 400));
   const lines = wrap(bannerItems(comparison), width - fontSize, fontSize);
   const bannerHeight = Math.round(lines.length * fontSize * 1.45 + fontSize * 0.6);

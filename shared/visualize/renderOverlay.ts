@@ -9,8 +9,10 @@ export type OverlayFormat = 'jpeg' | 'png';
 
 export interface RenderOverlayOptions {
   format: OverlayFormat;
-  /** Downscale wider images to this width (the report's gallery); default: the original size. */
+  /** Downscale wider images to this width; default: the original size. */
   maxWidth?: number;
+  /** Scale to exactly this width, enlarging small images too (the report's gallery: every picture as legible). */
+  width?: number;
   /** JPEG quality; default 85. */
   quality?: number;
   /**
@@ -34,8 +36,8 @@ export async function renderOverlay(image: Buffer, comparison: ImageComparison, 
   const meta = await sharp(image).metadata();
   const turned = (meta.orientation ?? 1) >= 5;
   const uprightWidth = (turned ? meta.height : meta.width) ?? 0;
-  const width = Math.max(1, Math.min(uprightWidth, options.maxWidth ?? uprightWidth));
-  const { data: base, info } = await sharp(image).rotate().resize({ width, withoutEnlargement: true }).removeAlpha().toColourspace('srgb').png({ compressionLevel: 1 }).toBuffer({ resolveWithObject: true });
+  const width = Math.max(1, options.width ?? Math.min(uprightWidth, options.maxWidth ?? uprightWidth));
+  const { data: base, info } = await sharp(image).rotate().resize({ width, withoutEnlargement: options.width === undefined }).removeAlpha().toColourspace('srgb').png({ compressionLevel: 1 }).toBuffer({ resolveWithObject: true });
   const scale = info.width / (options.boxSpace?.width ?? uprightWidth);
   const { svg, layout } = overlaySvg(comparison, { width: info.width, height: info.height, scale });
   const out = sharp(base)

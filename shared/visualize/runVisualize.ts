@@ -36,24 +36,29 @@ export interface VisualizeResult {
   /** Images that could not be drawn, with the reason. */
   skipped: { name: string; reason: string }[];
   predictionsWithoutTruth: number;
+  truthWithoutPredictions: number;
   warnings: string[];
 }
 
-export function compareRun(pred: string, truth: string, truthFormat?: TruthFormat): { comparisons: ImageComparison[]; predictionsWithoutTruth: number; warnings: string[]; truthRoot?: string } {
+/**
+ * Every image both sides have, compared. Truth without a prediction is counted, not drawn: the run never looked at
+ * those images, so they are not its mistakes (`blobsight evaluate` reports them too).
+ */
+export function compareRun(pred: string, truth: string, truthFormat?: TruthFormat): { comparisons: ImageComparison[]; predictionsWithoutTruth: number; truthWithoutPredictions: number; warnings: string[]; truthRoot?: string } {
   const format = truthFormat ?? detectTruthFormat(truth);
   const truthSet = loadTruth(truth, format);
   const predictions = loadPredictions(pred, truthSet);
   const match = matchImages(predictions.items, truthSet.items);
-  const comparisons = [...match.matched.map((m) => ({ ...compareImage(m.prediction, m.truth), name: m.name })), ...match.truthWithoutPredictions.map((t) => compareImage(undefined, t))].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const comparisons = match.matched.map((m) => ({ ...compareImage(m.prediction, m.truth), name: m.name })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const truthRoot = format === 'folders' && statSync(truth).isDirectory() ? truth : undefined;
-  return { comparisons, predictionsWithoutTruth: match.predictionsWithoutTruth.length, warnings: [...truthSet.warnings, ...predictions.warnings], ...(truthRoot === undefined ? {} : { truthRoot }) };
+  return { comparisons, predictionsWithoutTruth: match.predictionsWithoutTruth.length, truthWithoutPredictions: match.truthWithoutPredictions.length, warnings: [...truthSet.warnings, ...predictions.warnings], ...(truthRoot === undefined ? {} : { truthRoot }) };
 }
 
 export async function runVisualize(o: VisualizeOptions, progress: (line: string) => void = () => undefined): Promise<VisualizeResult> {
-  const { comparisons, predictionsWithoutTruth, warnings, truthRoot } = compareRun(o.pred, o.truth, o.truthFormat);
+  const { comparisons, predictionsWithoutTruth, truthWithoutPredictions, warnings, truthRoot } = compareRun(o.pred, o.truth, o.truthFormat);
   const chosen = o.worst === undefined ? comparisons : pickWorst(comparisons, o.worst);
   mkdirSync(o.out, { recursive: true });
-  const result: VisualizeResult = { written: [], skipped: [], predictionsWithoutTruth, warnings };
+  const result: VisualizeResult = { written: [], skipped: [], predictionsWithoutTruth, truthWithoutPredictions, warnings };
   const width = String(chosen.length).length;
   for (const [i, c] of chosen.entries()) {
     const file = locateImage(c.name, c.location, { ...(o.images === undefined ? {} : { images: o.images }), ...(truthRoot === undefined ? {} : { truthRoot }) });

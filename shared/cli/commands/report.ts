@@ -3,8 +3,8 @@ import { Command, Option } from 'commander';
 
 import type { TruthFormat } from '../../eval/loadTruth';
 import { loadProfiles } from '../../profiles/ProfileRegistry';
-import { RunFolder } from '../../runs/RunFolder';
 import { writeReport } from '../../report/writeReport';
+import { RunFolder } from '../../runs/RunFolder';
 import { readCliSettings } from '../readCliSettings';
 import { positiveInt } from './parseOptions';
 

@@ -53,6 +53,7 @@ export function visualizeCommand(): Command {
         if (o.worst !== undefined && result.written.length + result.skipped.length < o.worst) parts.push(`(only ${result.written.length + result.skipped.length} images have an error)`);
         if (result.skipped.length > 0) parts.push(`${result.skipped.length} skipped`);
         if (result.predictionsWithoutTruth > 0) parts.push(`${result.predictionsWithoutTruth} predictions without truth not drawn`);
+        if (result.truthWithoutPredictions > 0) parts.push(`${result.truthWithoutPredictions} truth images without a prediction not drawn`);
         process.stdout.write(`${parts.join('; ')}\n`);
       }
       process.exitCode = result.skipped.length > 0 ? EXIT.someFailed : EXIT.ok;

@@ -26,5 +26,5 @@ export function confusionChart(c: Confusion, title: string): ChartSpec {
         encoding: { text: { field: 'count', type: 'quantitative' }, color: { condition: { test: 'datum.share > 0.55', value: '#ffffff' }, value: '#111827' } },
       },
     ],
-  } as ChartSpec;
+  };
 }

@@ -25,5 +25,5 @@ export function histogramChart(values: readonly { value: number; group?: string 
       y: { aggregate: 'count', type: 'quantitative', title: 'images' },
       ...(groups === undefined ? {} : { color: { field: 'group', type: 'nominal', title: null, scale: { domain: groups, range: groups.map((g) => o.groups?.[g] ?? '#999999') }, legend: { orient: 'top', direction: 'horizontal' } } }),
     },
-  } as ChartSpec;
+  };
 }

@@ -25,5 +25,5 @@ export function prCurvesChart(curves: Readonly<Record<string, PrCurveInput>>, ap
       y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
       color: { field: 'cls', type: 'nominal', title: null, sort: classes.map(name), legend: { orient: 'right', labelLimit: 220 } },
     },
-  } as ChartSpec;
+  };
 }

@@ -11,12 +11,12 @@ export function reliabilityChart(bins: readonly ReliabilityBin[], ece: number | 
     layer: [
       {
         data: { values },
-        mark: { type: 'rect', color: '#60a5fa', stroke: '#ffffff', strokeWidth: 1 },
+        mark: { type: 'rect', color: '#93c5fd', stroke: '#ffffff', strokeWidth: 1 },
         encoding: {
           x: { field: 'lower', type: 'quantitative', scale: { domain: [0, 1] }, title: 'confidence', axis: { format: '.0%' } },
           x2: { field: 'upper' },
-          y: { datum: 0, type: 'quantitative', scale: { domain: [0, 1] } },
-          y2: { field: 'accuracy' },
+          y: { field: 'accuracy', type: 'quantitative', scale: { domain: [0, 1] }, title: 'share correct', axis: { format: '.0%' } },
+          y2: { datum: 0 },
         },
       },
       {
@@ -35,5 +35,5 @@ export function reliabilityChart(bins: readonly ReliabilityBin[], ece: number | 
         encoding: { x: { field: 'confidence', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' } },
       },
     ],
-  } as ChartSpec;
+  };
 }

@@ -23,5 +23,5 @@ export function scoreBarsChart(rows: readonly ClassScores[], metrics: readonly s
       x: { field: 'value', type: 'quantitative', scale: { domain: [0, 1] }, title: null, axis: { format: '.0%', tickCount: 5 } },
       color: { field: 'metric', type: 'nominal', sort: [...metrics], title: null, legend: { orient: 'top', direction: 'horizontal' } },
     },
-  } as ChartSpec;
+  };
 }

@@ -16,5 +16,5 @@ export function statusChart(counts: Readonly<Record<string, number>>, title: str
       { mark: { type: 'bar', cornerRadiusEnd: 2 }, encoding: { color: { field: 'status', type: 'nominal', scale: { domain: values.map((v) => v.status), range: order.map((s) => STATUS_COLOURS[s] as string) }, legend: null } } },
       { mark: { type: 'text', align: 'left', dx: 4, fontSize: 11 }, encoding: { text: { field: 'count', type: 'quantitative' } } },
     ],
-  } as ChartSpec;
+  };
 }

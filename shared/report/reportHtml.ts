@@ -38,7 +38,12 @@ export async function reportHtml(d: ReportData): Promise<string> {
   const rendered: string[] = [];
   for (const s of sections) {
     const charts: string[] = [];
-    for (const c of s.charts) charts.push(`<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${esc(c.name)}">${await renderChart(c.spec)}</figure>`);
+    for (const c of s.charts) {
+      // The title goes in the page's own caption: wrapped by the browser, and it never widens the chart.
+      const { title, ...spec } = c.spec as ChartSpec & { title?: string };
+      const caption = typeof title === 'string' ? `<figcaption>${esc(title)}</figcaption>` : '';
+      charts.push(`<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${esc(c.name)}">${caption}${await renderChart(spec as ChartSpec)}</figure>`);
+    }
     rendered.push(`<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${s.intro === undefined ? '' : `<p class="intro">${s.intro}</p>`}${charts.length > 0 ? `<div class="charts">${charts.join('')}</div>` : ''}${s.html ?? ''}</section>`);
   }
   if (e !== null) rendered.push(gallerySection(d));
@@ -293,6 +298,7 @@ h2{margin:0 0 8px;font-size:17px;font-weight:600}
 .charts{display:flex;flex-wrap:wrap;gap:20px 32px;align-items:flex-start}
 figure{margin:0}
 figure.chart svg{max-width:100%;height:auto;display:block}
+figure.chart figcaption{font-size:13px;font-weight:600;color:#1f2937;margin:0 0 4px;max-width:420px}
 table{border-collapse:collapse;margin-top:14px;font-size:13px}
 caption{text-align:left;color:#4b5563;padding-bottom:4px}
 th,td{padding:4px 10px;border-bottom:1px solid #e5e7eb;text-align:left}

@@ -17,8 +17,8 @@ export function histogramChart(values: readonly { value: number; group?: string 
   return {
     title: o.title,
     data: { values: values.map((v) => ({ value: v.value, group: v.group ?? '' })) },
-    width: 340,
-    height: 200,
+    width: 290,
+    height: 190,
     mark: { type: 'bar', color: '#3b82f6', binSpacing: 1 },
     encoding: {
       x: { field: 'value', type: 'quantitative', bin: { maxbins: o.maxbins ?? 30, ...(o.extent === undefined ? {} : { extent: o.extent }) }, title: o.axisTitle, ...(o.format === undefined ? {} : { axis: { format: o.format } }) },

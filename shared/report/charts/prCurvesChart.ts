@@ -17,13 +17,13 @@ export function prCurvesChart(curves: Readonly<Record<string, PrCurveInput>>, ap
   return {
     title,
     data: { values },
-    width: 360,
+    width: 280,
     height: 260,
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 2 },
     encoding: {
       x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
       y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] }, axis: { format: '.0%' } },
-      color: { field: 'cls', type: 'nominal', title: null, sort: classes.map(name), legend: { orient: 'right', labelLimit: 220 } },
+      color: { field: 'cls', type: 'nominal', title: null, sort: classes.map(name), legend: { orient: 'right', labelLimit: 260 } },
     },
   };
 }

@@ -14,7 +14,7 @@ export function scoreBarsChart(rows: readonly ClassScores[], metrics: readonly s
   return {
     title,
     data: { values },
-    width: 360,
+    width: 330,
     height: { step: Math.max(8, Math.round(30 / Math.max(1, metrics.length))) },
     mark: { type: 'bar', cornerRadiusEnd: 2 },
     encoding: {

@@ -9,7 +9,7 @@ export function statusChart(counts: Readonly<Record<string, number>>, title: str
   return {
     title,
     data: { values },
-    width: 300,
+    width: 240,
     height: { step: 26 },
     encoding: { y: { field: 'status', type: 'nominal', sort: values.map((v) => v.status), title: null }, x: { field: 'count', type: 'quantitative', title: 'images', axis: { tickMinStep: 1 } } },
     layer: [

@@ -72,7 +72,9 @@ export function computeMetrics(matched: readonly MatchedImage[], images: ImagesS
   if (ctx.kinds.detection) {
     const options: DetectionOptions = { scoreThreshold: ctx.scoreThreshold, targetPrecision: ctx.targetPrecision };
     if (ctx.detectionCategories !== null) options.categories = ctx.detectionCategories;
-    detectionReport = ctx.detect(toDetectionImages(matched, ctx.bdd100k), options);
+    const conversion: string[] = [];
+    detectionReport = ctx.detect(toDetectionImages(matched, ctx.bdd100k, conversion), options);
+    detectionReport = { ...detectionReport, warnings: [...conversion, ...detectionReport.warnings] };
     out.detection = detectionSection(detectionReport);
     correctLabels += detectionReport.at50.tp;
   }

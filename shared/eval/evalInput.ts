@@ -1,4 +1,5 @@
 /** The normalised inputs of an evaluation: one truth item and one prediction item per image name. */
+import type { CocoGroundTruth } from './detection/readCocoGroundTruth';
 
 /** A box in pixels, corners x1 < x2, y1 < y2 (COCO's [x, y, w, h] becomes x1 = x, x2 = x + w). */
 export interface EvalBox {
@@ -17,6 +18,8 @@ export interface EvalBox {
   area?: number;
   /** Truth: the source's annotation id, for warnings. */
   id?: number | string;
+  /** COCO sources: the original [x, y, w, h], passed to the COCO evaluator unchanged (no round trip through corners). */
+  bbox?: [number, number, number, number];
 }
 
 export interface AnswerDecision {
@@ -32,6 +35,8 @@ export interface TruthItem {
   boxes?: EvalBox[];
   width?: number;
   height?: number;
+  /** COCO image id: the evaluator orders images by it, as pycocotools does (score ties across images break by it). */
+  id?: number;
 }
 
 export interface PredictionItem {
@@ -55,8 +60,8 @@ export interface TruthSet {
   format: 'bdd100k' | 'coco' | 'folders' | 'jsonl';
   items: TruthItem[];
   warnings: string[];
-  /** COCO truth: image id → name and category id → name, to read COCO results files against it. */
-  coco?: { images: Map<number, string>; categories: Map<number, string> };
+  /** COCO truth as the detection evaluator reads it, to read COCO results files against its ids. */
+  coco?: CocoGroundTruth;
   /** Every category the truth declares (COCO categories, BDD100K detection classes seen). */
   categories?: string[];
 }

@@ -7,7 +7,8 @@
  * - a JSONL file of `{name, label | labels | attributes | boxes}` with optional `confidence` / `score` (a label may
  *   be `{label, confidence}`), or of PredictionRecords.
  * - BDD100K frames with predicted labels (`score` on each label).
- * - COCO results `[{image_id, category_id, bbox, score}]`, read against a COCO truth's ids.
+ * - COCO results `[{image_id, category_id, bbox, score}]` (or a COCO file `{annotations}` of them), read against a
+ *   COCO truth's ids.
  */
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,9 @@ import type { PredictionRecord } from '../runs/predictionRecord';
 import { readJsonLines } from '../runs/readJsonLines';
 import type { RunConfig } from '../runs/runConfig';
 import { CONFIG_FILE, FAILURES_FILE } from '../runs/RunFolder';
-import type { AnswerDecision, EvalBox, PredictionItem, PredictionSet, TruthSet } from './evalInput';
+import { DetectionInputError } from './detection/DetectionInputError';
+import { readCocoResults } from './detection/readCocoResults';
+import type { AnswerDecision, PredictionItem, PredictionSet, TruthSet } from './evalInput';
 import { bddFrame } from './loadTruth';
 import { isObject, readJsonFile, readJsonLinesFile } from './readJsonFile';
 
@@ -36,6 +39,8 @@ export function loadPredictions(pred: string, truth: TruthSet | null, options: P
   if (pred.endsWith('.jsonl')) return loadJsonl(pred, options);
   const data = readJsonFile(pred, '--pred');
   if (Array.isArray(data) && data.length > 0 && isObject(data[0]) && 'image_id' in data[0]) return loadCocoResults(pred, data, truth);
+  // Some tools write COCO results as a COCO file ({images, annotations} with scores).
+  if (isObject(data) && Array.isArray(data['annotations'])) return loadCocoResults(pred, data, truth);
   if (Array.isArray(data) || (isObject(data) && Array.isArray(data['frames']))) return loadBddPredictions(pred, data);
   throw new UsageError(`--pred ${pred}: not a run folder, a .jsonl of predictions, BDD100K frames or COCO results.`);
 }
@@ -163,30 +168,25 @@ function loadBddPredictions(file: string, data: unknown): PredictionSet {
   return { format: 'bdd100k', items, warnings };
 }
 
-function loadCocoResults(file: string, data: unknown[], truth: TruthSet | null): PredictionSet {
+function loadCocoResults(file: string, data: unknown, truth: TruthSet | null): PredictionSet {
   if (truth?.coco === undefined) throw new UsageError(`--pred ${file} is a COCO results file: its image_id and category_id only mean something against a COCO --truth.`);
-  const { images, categories } = truth.coco;
-  const warnings: string[] = [];
-  const byImage = new Map<string, EvalBox[]>();
-  let unknown = 0;
-  for (const r of data) {
-    if (!isObject(r) || typeof r['image_id'] !== 'number' || !Array.isArray(r['bbox']) || r['bbox'].length !== 4) {
-      warnings.push(`${file}: a result without image_id or a 4-number bbox; skipped`);
-      continue;
-    }
-    const name = images.get(r['image_id']);
-    const category = typeof r['category_id'] === 'number' ? categories.get(r['category_id']) : undefined;
-    if (name === undefined || category === undefined) {
-      unknown++;
-      continue;
-    }
-    const [x, y, w, h] = r['bbox'] as number[];
-    const boxes = byImage.get(name) ?? [];
-    boxes.push({ category, x1: x as number, y1: y as number, x2: (x as number) + (w as number), y2: (y as number) + (h as number), score: typeof r['score'] === 'number' ? r['score'] : null });
-    byImage.set(name, boxes);
+  let read;
+  try {
+    read = readCocoResults(data, truth.coco);
+  } catch (e) {
+    if (e instanceof DetectionInputError) throw new UsageError(`--pred ${file}: ${e.message}`);
+    throw e;
   }
-  if (unknown > 0) warnings.push(`${file}: ${unknown} results name an image_id or category_id the COCO truth does not have; skipped`);
   // Every truth image is predicted (with no boxes where the results have none): COCO results list only detections.
-  const items: PredictionItem[] = [...images.values()].map((name) => ({ name, location: null, status: 'answered', reviewed: false, boxes: byImage.get(name) ?? [] }));
-  return { format: 'coco', items, warnings };
+  const items: PredictionItem[] = read.images.map((im) => ({
+    name: im.image,
+    location: null,
+    status: 'answered',
+    reviewed: false,
+    boxes: im.predictions.map((p) => {
+      const [x, y, w, h] = p.bbox;
+      return { category: p.category, x1: x, y1: y, x2: x + w, y2: y + h, bbox: [x, y, w, h], score: p.score ?? null };
+    }),
+  }));
+  return { format: 'coco', items, warnings: read.warnings.map((w) => `${file}: ${w}`) };
 }

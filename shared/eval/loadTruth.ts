@@ -15,6 +15,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 import { UsageError } from '../cli/UsageError';
+import { DetectionInputError } from './detection/DetectionInputError';
+import type { CocoGroundTruth } from './detection/readCocoGroundTruth';
+import { readCocoGroundTruth } from './detection/readCocoGroundTruth';
 import type { EvalBox, TruthItem, TruthSet } from './evalInput';
 import { isObject, readJsonFile, readJsonLinesFile } from './readJsonFile';
 
@@ -131,45 +134,33 @@ function loadBdd100k(truth: string): TruthSet {
   return { format: 'bdd100k', items, warnings, categories };
 }
 
+/** COCO ground truth through the detection evaluator's reader, so its warnings (annotation id 0, missing area or iscrowd, 0-based category ids, negative boxes, unknown categories) are the ones printed. */
 function loadCoco(truth: string): TruthSet {
   const data = readJsonFile(truth, '--truth');
-  if (!isObject(data) || !Array.isArray(data['images']) || !Array.isArray(data['annotations'])) throw new UsageError(`--truth ${truth} is not COCO JSON ({images, annotations, categories}).`);
-  const warnings: string[] = [];
-  const categories = new Map<number, string>();
-  for (const c of Array.isArray(data['categories']) ? data['categories'] : []) {
-    if (isObject(c) && typeof c['id'] === 'number' && typeof c['name'] === 'string') categories.set(c['id'], c['name']);
+  let gt: CocoGroundTruth;
+  try {
+    gt = readCocoGroundTruth(data);
+  } catch (e) {
+    if (e instanceof DetectionInputError) throw new UsageError(`--truth ${truth}: ${e.message}`);
+    throw e;
   }
-  const images = new Map<number, string>();
-  const byId = new Map<number, TruthItem>();
-  for (const im of data['images']) {
-    if (!isObject(im) || typeof im['id'] !== 'number' || typeof im['file_name'] !== 'string') {
-      warnings.push(`${truth}: an image without numeric "id" and "file_name"; skipped`);
-      continue;
-    }
-    images.set(im['id'], im['file_name']);
-    const item: TruthItem = { name: im['file_name'], boxes: [] };
-    if (typeof im['width'] === 'number') item.width = im['width'];
-    if (typeof im['height'] === 'number') item.height = im['height'];
-    byId.set(im['id'], item);
-  }
-  for (const a of data['annotations']) {
-    if (!isObject(a) || typeof a['image_id'] !== 'number' || !Array.isArray(a['bbox']) || a['bbox'].length !== 4) {
-      warnings.push(`${truth}: an annotation without image_id or a 4-number bbox; skipped`);
-      continue;
-    }
-    const item = byId.get(a['image_id']);
-    const category = typeof a['category_id'] === 'number' ? categories.get(a['category_id']) : undefined;
-    if (item === undefined || category === undefined) {
-      warnings.push(`${truth}: annotation ${String(a['id'])} names an unknown ${item === undefined ? 'image' : 'category'}; skipped`);
-      continue;
-    }
-    const [x, y, w, h] = a['bbox'] as number[];
-    const box: EvalBox = { category, x1: x as number, y1: y as number, x2: (x as number) + (w as number), y2: (y as number) + (h as number), crowd: a['iscrowd'] === 1 || a['iscrowd'] === true };
-    if (typeof a['area'] === 'number') box.area = a['area'];
-    if (typeof a['id'] === 'number') box.id = a['id'];
-    (item.boxes as EvalBox[]).push(box);
-  }
-  return { format: 'coco', items: [...byId.values()], warnings, coco: { images, categories }, categories: [...categories.values()] };
+  const items: TruthItem[] = gt.images.map((im) => {
+    const item: TruthItem = {
+      name: im.image,
+      boxes: im.truth.map((t) => {
+        const [x, y, w, h] = t.bbox;
+        const box: EvalBox = { category: t.category, x1: x, y1: y, x2: x + w, y2: y + h, bbox: [x, y, w, h], crowd: t.iscrowd === true };
+        if (t.area !== undefined) box.area = t.area;
+        if (t.id !== undefined) box.id = t.id;
+        return box;
+      }),
+    };
+    if (im.id !== undefined) item.id = im.id;
+    if (im.width !== undefined) item.width = im.width;
+    if (im.height !== undefined) item.height = im.height;
+    return item;
+  });
+  return { format: 'coco', items, warnings: gt.warnings.map((w) => `${truth}: ${w}`), coco: gt, categories: [...gt.categoryNames.values()] };
 }
 
 function loadJsonl(truth: string): TruthSet {

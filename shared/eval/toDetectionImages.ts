@@ -5,30 +5,49 @@
  * regions; only the 10 BDD100K detection classes are evaluated. Other truth: the box's own corners, COCO `area` and
  * `iscrowd` as given.
  */
-import type { DetectionImage, PredBox, TruthBox } from './detection/types';
+import type { Bdd100kFrame, Bdd100kLabel } from './detection/bdd100kToDetectionImages';
+import { BDD100K_DETECTION_CLASSES, bdd100kToDetectionImages } from './detection/bdd100kToDetectionImages';
+import type { Bbox, DetectionImage, PredBox, TruthBox } from './detection/types';
 import type { EvalBox } from './evalInput';
 import type { MatchedImage } from './matchImages';
 
-export const BDD100K_DETECTION_CLASSES: readonly string[] = ['pedestrian', 'rider', 'car', 'truck', 'bus', 'train', 'motorcycle', 'bicycle', 'traffic light', 'traffic sign'];
+export { BDD100K_DETECTION_CLASSES };
 
-export function toDetectionImages(matched: readonly MatchedImage[], bdd100k: boolean): DetectionImage[] {
-  const plus = bdd100k ? 1 : 0;
-  const bbox = (b: EvalBox): [number, number, number, number] => [b.x1, b.y1, b.x2 - b.x1 + plus, b.y2 - b.y1 + plus];
+export function toDetectionImages(matched: readonly MatchedImage[], bdd100k: boolean, warnings: string[] = []): DetectionImage[] {
+  if (bdd100k) return bdd100kImages(matched, warnings);
+  const bbox = (b: EvalBox): Bbox => b.bbox ?? [b.x1, b.y1, b.x2 - b.x1, b.y2 - b.y1];
   return matched.map((m, i) => {
     const truth: TruthBox[] = (m.truth.boxes ?? []).map((b) => {
-      const t: TruthBox = { category: b.category, bbox: bbox(b) };
-      if (b.crowd === true || (bdd100k && b.ignored === true)) t.iscrowd = true;
-      if (!bdd100k && b.area !== undefined) t.area = b.area;
+      const t: TruthBox = { category: b.category, bbox: bbox(b), iscrowd: b.crowd === true };
+      if (b.area !== undefined) t.area = b.area;
       if (typeof b.id === 'number') t.id = b.id;
       return t;
     });
     const predictions: PredBox[] = (m.prediction.boxes ?? []).map((b) => (b.score === null || b.score === undefined ? { category: b.category, bbox: bbox(b) } : { category: b.category, bbox: bbox(b), score: b.score }));
-    const image: DetectionImage = { image: m.name, id: i + 1, truth, predictions };
+    // COCO's image id where there is one (pycocotools' order), else the position in name order.
+    const image: DetectionImage = { image: m.name, id: m.truth.id ?? i + 1, truth, predictions };
     if (m.truth.width !== undefined) image.width = m.truth.width;
     if (m.truth.height !== undefined) image.height = m.truth.height;
     if (m.truth.attributes !== undefined) image.attributes = m.truth.attributes;
     return image;
   });
+}
+
+/** Matched pairs as BDD100K frames under the matched name, through the detection module's BDD100K conversion. */
+function bdd100kImages(matched: readonly MatchedImage[], warnings: string[]): DetectionImage[] {
+  const label = (b: EvalBox): Bdd100kLabel => {
+    const l: Bdd100kLabel = { category: b.category, box2d: { x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2 } };
+    if (b.crowd === true || b.ignored === true) l.attributes = { crowd: b.crowd === true, ignored: b.ignored === true };
+    if (b.score !== null && b.score !== undefined) l.score = b.score;
+    return l;
+  };
+  const truth: Bdd100kFrame[] = matched.map((m) => ({ name: m.name, labels: (m.truth.boxes ?? []).map(label), ...(m.truth.attributes === undefined ? {} : { attributes: m.truth.attributes }) }));
+  const predictions: Bdd100kFrame[] = matched.map((m) => ({ name: m.name, labels: (m.prediction.boxes ?? []).map(label) }));
+  const converted = bdd100kToDetectionImages(truth, predictions);
+  // Only its warnings about boxes: every frame here has a matched prediction, unmatched names are counted by matchImages.
+  warnings.push(...converted.warnings.filter((w) => w.includes('boxes') || w.includes('labels have no box2d')));
+  const byName = new Map(converted.images.map((im) => [im.image, im]));
+  return matched.map((m) => byName.get(m.name) as DetectionImage);
 }
 
 /**

@@ -161,6 +161,25 @@ describe('evaluateDetection edge cases', () => {
   });
 });
 
+describe('ties in score across images', () => {
+  // pycocotools concatenates images in id order and sorts stably: of two detections scored 0.5, the one in the image
+  // with the lower id ranks first. Here that one is the TP → AP50 1; the other order would give 0.5.
+  const tp = { image: 'z-first-by-id.jpg', id: 1, truth: [{ category: 'a', bbox: [0, 0, 10, 10] as [number, number, number, number] }], predictions: [{ category: 'a', bbox: [0, 0, 10, 10] as [number, number, number, number], score: 0.5 }] };
+  const fp = { image: 'a-second-by-id.jpg', id: 2, truth: [], predictions: [{ category: 'a', bbox: [0, 0, 10, 10] as [number, number, number, number], score: 0.5 }] };
+
+  it('break by image id when every image has one, whatever the input order', () => {
+    expect(evaluateDetection([fp, tp]).AP50).toBeCloseTo(1, DIGITS);
+    expect(evaluateDetection([tp, fp]).AP50).toBeCloseTo(1, DIGITS);
+  });
+
+  it('break by image name otherwise, and repeated names are reported', () => {
+    const { id: _a, ...tpNoId } = tp;
+    const { id: _b, ...fpNoId } = fp;
+    expect(evaluateDetection([tpNoId, fpNoId]).AP50).toBeCloseTo(0.5, DIGITS);
+    expect(evaluateDetection([tpNoId, { ...fpNoId, image: tp.image }]).warnings.join('\n')).toMatch(/1 image names occur more than once/);
+  });
+});
+
 describe('predictions without scores', () => {
   // Convention: an unscored prediction ranks as score 1, in input order (COCOeval's stable sort breaks the tie).
   const truth = [

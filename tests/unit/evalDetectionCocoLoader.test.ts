@@ -38,6 +38,9 @@ describe('readCocoGroundTruth / readCocoResults', () => {
       gt,
     );
     expect(input.warnings).toEqual([]);
+    expect(input.predictionsWithoutTruth).toBe(0);
+    expect(input.truthWithoutPredictions).toEqual([]);
+    expect(readCocoResults([], gt).truthWithoutPredictions).toEqual(['a.jpg', 'b.jpg']);
     expect(input.images[0]?.predictions).toEqual([{ category: 'person', bbox: [0, 0, 40, 40], score: 0.8 }]);
     const report = evaluateDetection(input.images);
     // area 500 < 32² → small, though the box is 40 × 40 = 1600 (medium).
@@ -84,6 +87,7 @@ describe('readCocoGroundTruth / readCocoResults', () => {
     const w = r.warnings.join('\n');
     expect(w).toMatch(/1 results have a category_id not in the ground truth's categories \(42\)/);
     expect(w).toMatch(/1 results name an image_id absent from the ground truth/);
+    expect(r.predictionsWithoutTruth).toBe(1);
     // A detection matched to annotation id 0 is a TP here (pycocotools would count it a FP; hence the warning).
     const scored = evaluateDetection(r.images);
     expect(scored.perClass['person']).toMatchObject({ tp: 1, fp: 0 });

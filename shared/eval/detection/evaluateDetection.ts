@@ -36,7 +36,10 @@ interface ScoredMatch {
   ignored: boolean;
 }
 
-/** COCOeval.accumulate's output for one category: precision [area][maxDets][iou] (101 points) and recall; null = -1. */
+/**
+ * COCOeval.accumulate's output for one category: precision [area][maxDets][iou] (101 points) and recall; null = -1.
+ * Precision is kept for maxDets 100 only (null for 1 and 10): COCO summarizes nothing else from it.
+ */
 interface CategoryResult {
   precision: (number[][] | null)[][];
   recall: (number[] | null)[][];
@@ -225,6 +228,7 @@ function accumulate(matches: (ImageMatch | null)[][]): CategoryResult {
       }
       const order = sorted.filter((i) => (rankInImage[i] as number) < maxDet);
       const nd = order.length;
+      const withPrecision = maxDet === MAX_DETS;
       const p: number[][] = [];
       const r: number[] = [];
       const rc = new Float64Array(nd);
@@ -243,6 +247,7 @@ function accumulate(matches: (ImageMatch | null)[][]): CategoryResult {
           pr[k] = tp / (fp + tp + PRECISION_EPSILON);
         }
         r.push(nd > 0 ? (rc[nd - 1] as number) : 0);
+        if (!withPrecision) continue;
         // Precision envelope: the best precision at any higher recall.
         for (let i = nd - 1; i > 0; i--) if ((pr[i] as number) > (pr[i - 1] as number)) pr[i - 1] = pr[i] as number;
         const q = new Array<number>(RECALL_THRESHOLDS.length).fill(0);
@@ -255,7 +260,7 @@ function accumulate(matches: (ImageMatch | null)[][]): CategoryResult {
         }
         p.push(q);
       }
-      pa.push(p);
+      pa.push(withPrecision ? p : null);
       ra.push(r);
     }
     precision.push(pa);

@@ -7,6 +7,10 @@ import type { DetectionImage, PredBox } from './types';
 export interface CocoEvaluationInput {
   /** The ground truth's images (same order) with their predictions filled in. */
   images: DetectionImage[];
+  /** Results whose image_id is not among the ground truth's images: not evaluated. */
+  predictionsWithoutTruth: number;
+  /** Ground-truth images no result names: evaluated as nothing detected. */
+  truthWithoutPredictions: string[];
   warnings: string[];
 }
 
@@ -49,5 +53,6 @@ export function readCocoResults(json: unknown, gt: CocoGroundTruth): CocoEvaluat
     warnings.push(`${n} results have a category_id not in the ground truth's categories (${ids}): not evaluated, as pycocotools ignores them`);
   }
   if (negative > 0) warnings.push(`${negative} results have a negative width or height: they overlap nothing`);
-  return { images, warnings };
+  const truthWithoutPredictions = images.filter((i) => i.predictions.length === 0).map((i) => i.image);
+  return { images, predictionsWithoutTruth: unknownImages, truthWithoutPredictions, warnings };
 }

@@ -42,7 +42,7 @@ export async function reportHtml(d: ReportData): Promise<string> {
       // The title goes in the page's own caption: wrapped by the browser, and it never widens the chart.
       const { title, ...spec } = c.spec as ChartSpec & { title?: string };
       const caption = typeof title === 'string' ? `<figcaption>${esc(title)}</figcaption>` : '';
-      charts.push(`<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${esc(c.name)}">${caption}${await renderChart(spec as ChartSpec)}</figure>`);
+      charts.push(`<figure class="chart${c.wide === true ? ' wide' : ''}" data-chart="${esc(c.name)}">${caption}${await renderChart(spec)}</figure>`);
     }
     rendered.push(`<section id="${esc(s.id)}"><h2>${esc(s.title)}</h2>${s.intro === undefined ? '' : `<p class="intro">${s.intro}</p>`}${charts.length > 0 ? `<div class="charts">${charts.join('')}</div>` : ''}${s.html ?? ''}</section>`);
   }

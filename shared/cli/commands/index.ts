@@ -9,6 +9,8 @@ import { evaluateCommand } from './evaluate';
 import { createExportCommand } from './export';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
+import { reportCommand } from './report';
 import { runsCommand } from './runs';
+import { visualizeCommand } from './visualize';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand()];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand];

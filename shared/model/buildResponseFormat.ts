@@ -6,8 +6,6 @@ import { answerConfidenceKey } from './answerConfidenceKey';
 
 type JsonSchema = Record<string, unknown>;
 
-const CONFIDENCE_DESCRIPTION = 'Your probability, from 0 to 1, that this whole answer is correct.';
-
 /**
  * Strict mode (the model can only emit what the schema allows) requires: an object at the root,
  * `additionalProperties: false` on every object, every property listed in `required`, and none of the
@@ -23,12 +21,13 @@ const CONFIDENCE_DESCRIPTION = 'Your probability, from 0 to 1, that this whole a
  *   one gets its own P(true) from the logprob of `true`/`false`.
  * - attributes:   `{ <field>: <enum of its labels>, ..., confidence: number }`
  *
- * The top-level confidence is the model's own estimate, used only when the endpoint returns no logprobs.
- * Label and field descriptions go in the prompt (buildMessages), not here, so they are not sent twice.
+ * The top-level confidence is the model's own estimate, used only when the endpoint returns no logprobs; what it
+ * means is said once, in the system message, not again as a description here. Label and field descriptions go in
+ * the prompt (buildMessages) and label names only here, so nothing is sent twice (a strict schema is prompt tokens).
  */
 export function buildResponseFormat(profile: LabelProfile): ResponseFormatJSONSchema {
   const confidenceKey = answerConfidenceKey(profile);
-  const confidence: JsonSchema = { type: 'number', description: CONFIDENCE_DESCRIPTION };
+  const confidence: JsonSchema = { type: 'number' };
 
   let answer: Record<string, JsonSchema>;
   switch (profile.kind) {

@@ -13,3 +13,6 @@ export type { ImageInfo } from './inspectImage';
 export type { JsonSchemaObject } from './jsonSchemaObject';
 export { imageTokens } from './promptTokens';
 export { DEFAULT_CONFIDENCE, FORCED_TOKEN_LOGPROB } from './tokenize';
+export type { BatchOutcome, FakeBatch } from './batchesApi';
+export type { FakeBatchControl } from './filesAndBatchesRoute';
+export { CACHE_INCREMENT, CACHE_MIN_TOKENS } from './promptCache';

@@ -122,7 +122,7 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
   }
 }
 
-async function listSource(
+export async function listSource(
   sourceArg: string | undefined,
   o: LabelOptions,
   profile: Profile,

@@ -5,8 +5,8 @@ import { countTextTokens } from '../../shared/cli/estimate/gpt4oTokenizer';
 import { maxTokensFor } from '../../shared/model';
 import { answerConfidenceKey } from '../../shared/model/answerConfidenceKey';
 import type { Label } from '../../shared/profiles';
-import type { LabelProfile } from '../../shared/profiles/profileSchema';
 import { loadProfiles } from '../../shared/profiles';
+import type { LabelProfile } from '../../shared/profiles/profileSchema';
 
 const LONGEST_CONFIDENCE = 0.12345678901234568;
 

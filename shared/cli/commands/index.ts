@@ -5,9 +5,10 @@
  */
 import type { Command } from 'commander';
 
+import { backfillCommand } from './backfill';
 import { createExportCommand } from './export';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
 import { runsCommand } from './runs';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand()];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), backfillCommand];

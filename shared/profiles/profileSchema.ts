@@ -27,6 +27,11 @@ const baseProfile = {
   detail: z.enum(['low', 'high', 'auto']),
   /** Results with a confidence below this end `needs_review` instead of `classified`. */
   confidenceThreshold: z.number().min(0).max(1),
+  /**
+   * Images classified in one model request by `blobsight label` (1-10; absent = 1). The shared prompt and schema are
+   * paid once per request instead of once per image, at some risk to accuracy (see the README); not for `objects`.
+   */
+  imagesPerRequest: z.number().int().min(1).max(10).optional(),
 };
 
 export const singleLabelProfileSchema = z.object({

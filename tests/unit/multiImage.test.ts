@@ -67,7 +67,7 @@ describe('buildMultiImageRequest', () => {
     const user = r.messages[1]?.content as { type: string; text?: string }[];
     expect(user.map((p) => p.type)).toEqual(['text', 'text', 'image_url', 'text', 'image_url', 'text', 'image_url']);
     expect(user.filter((p) => p.type === 'text').map((p) => p.text)).toEqual([expect.stringContaining('long golden coat'), 'Image 1:', 'Image 2:', 'Image 3:']);
-    const format = r.response_format as { json_schema: { schema: { required: string[] } } };
+    const format = r.response_format as unknown as { json_schema: { schema: { required: string[] } } };
     expect(format.json_schema.schema.required).toEqual(['1', '2', '3']);
     // The fake applies Azure's strict-mode rules; the schema passes them.
     expect(() => validateStrictSchema(format.json_schema.schema, { kind: 'response_format', param: 'response_format', name: 'dogs' })).not.toThrow();

@@ -7,7 +7,8 @@ import type { TokenCredential } from '@azure/identity';
 import { DefaultAzureCredential } from '@azure/identity';
 
 import type { Classifier } from '../model';
-import { maxTokensFor } from '../model';
+import { createOpenAIClient, maxTokensFor } from '../model';
+import { MultiImageClassifier } from '../model/multiImageClassifier';
 import type { Profile } from '../profiles';
 import { loadProfiles } from '../profiles';
 import type { RunConfig } from '../runs';
@@ -48,7 +49,12 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
   let credential: TokenCredential | undefined;
   const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
   const needsCredential = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
-  const classifier: Classifier = await createClassifier(config, needsCredential ? getCredential : undefined, undefined);
+  let classifier: Classifier = await createClassifier(config, needsCredential ? getCredential : undefined, undefined);
+  if (config.model.provider !== 'local-detector' && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
+    // Several images per request (the profile's imagesPerRequest); images in flight at once are grouped, so --concurrency bounds the group size.
+    const client = createOpenAIClient(config.model, config.modelRequest, needsCredential ? { credential: getCredential() } : {});
+    classifier = new MultiImageClassifier({ client, info: classifier.info, model: classifier.info.deployment, prices: config.prices, single: classifier });
+  }
   // --from-service makes no model call, so any profile the service stored can be read whatever model is configured here.
   if (o.fromService !== true && !classifier.supportedKinds.includes(profile.kind)) {
     const how =
@@ -122,7 +128,7 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
   }
 }
 
-async function listSource(
+export async function listSource(
   sourceArg: string | undefined,
   o: LabelOptions,
   profile: Profile,

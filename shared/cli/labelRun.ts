@@ -247,7 +247,7 @@ export async function labelRun(o: LabelRunOptions): Promise<LabelRunResult> {
         confidenceSource: c.confidenceSource,
         image: { width: r.image.original.width, height: r.image.original.height, format: r.image.original.format },
         model: c.model,
-        usage: { promptTokens: c.usage.promptTokens, completionTokens: c.usage.completionTokens, costUsd: o.pricing === null ? 0 : c.usage.costUsd, modelCalls: c.calls },
+        usage: { promptTokens: c.usage.promptTokens, completionTokens: c.usage.completionTokens, ...(c.usage.cachedTokens === undefined ? {} : { cachedTokens: c.usage.cachedTokens }), costUsd: o.pricing === null ? 0 : c.usage.costUsd, modelCalls: c.calls },
         timings: { readMs, preprocessMs: r.timings.preprocessMs, modelMs: r.timings.modelMs, totalMs: elapsed(t0) },
         ...(o.pricing === null ? {} : { estimate: { promptTokens: est.promptTokens, maxTokens: est.maxTokens, costUsd: est.costUsd } }),
       };

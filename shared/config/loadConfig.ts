@@ -12,6 +12,8 @@ export interface ModelPrice {
   inputPerMTok: number;
   /** USD per 1,000,000 completion (output) tokens. */
   outputPerMTok: number;
+  /** USD per 1,000,000 prompt tokens served from the prompt cache; absent: priced as input. */
+  cachedInputPerMTok?: number | undefined;
 }
 
 /**
@@ -19,10 +21,10 @@ export interface ModelPrice {
  * prices as of 2026. Override or extend with MODEL_PRICES.
  */
 export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
-  'gpt-4o-mini': { inputPerMTok: 0.15, outputPerMTok: 0.6 },
-  'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10 },
-  'gpt-4.1-mini': { inputPerMTok: 0.4, outputPerMTok: 1.6 },
-  'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8 },
+  'gpt-4o-mini': { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 },
+  'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 },
+  'gpt-4.1-mini': { inputPerMTok: 0.4, outputPerMTok: 1.6, cachedInputPerMTok: 0.1 },
+  'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5 },
 };
 
 export type StorageConfig =
@@ -152,7 +154,7 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const containerName = z.string().regex(/^[a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9]$/, 'must be a valid container name: 3-63 chars, a-z 0-9 -');
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().min(0);
-const priceTable = z.record(z.string().min(1), z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0) }).strict());
+const priceTable = z.record(z.string().min(1), z.object({ inputPerMTok: z.number().min(0), outputPerMTok: z.number().min(0), cachedInputPerMTok: z.number().min(0).optional() }).strict());
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 /**

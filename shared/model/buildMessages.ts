@@ -1,4 +1,8 @@
-/** The chat messages for one classification: fixed rules in the system message, the task and the image in the user message. */
+/**
+ * The chat messages for one classification: fixed rules in the system message, the task in the user message's text,
+ * the image last. Everything before the image is the same for every image of a profile, so Azure's prompt cache can
+ * serve it once it is long enough (1,024 tokens and more).
+ */
 import type { ChatCompletionContentPart, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
@@ -6,47 +10,60 @@ import type { Label, LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 
 const TASK: Record<LabelProfile['kind'], string> = {
-  'single-label': 'Choose the one label from the list that best describes the image.',
-  'multi-label':
-    'Decide for every label in the list whether it applies to the image: true if it does, false if it does not. Any number of labels may be true, including none.',
-  attributes: 'For each attribute, choose the one label from its list that best describes the image.',
+  'single-label': 'Choose the label that best describes the image.',
+  'multi-label': 'For every label, answer true if it applies to the image, else false; any number may be true, including none.',
+  attributes: 'For each attribute, choose the label that best describes the image.',
 };
 
+/**
+ * The label names are not listed here: the response format's enums already carry them, and a strict schema is part of
+ * the prompt the model reads (and is billed for). Listing them again doubled a 120-label profile's prompt. Only what
+ * the schema cannot say is written: label and attribute descriptions.
+ */
 export function buildMessages(profile: LabelProfile, image: PreprocessedImage): ChatCompletionMessageParam[] {
-  const confidenceKey = answerConfidenceKey(profile);
-  const system = [
-    'You are an image classifier.',
-    TASK[profile.kind],
-    'Rules:',
-    '- Answer only with labels from the given lists, spelled exactly as written there. Never invent a label.',
-    '- Reply with the JSON object the response format describes and nothing else.',
-    `- Be calibrated: "${confidenceKey}" is your probability from 0 to 1 that the whole answer is correct. Use a lower value when the image is unclear, ambiguous or the answer is a guess.`,
-  ].join('\n');
-
-  const image_url: ChatCompletionContentPart = {
-    type: 'image_url',
-    image_url: { url: `data:image/jpeg;base64,${image.jpeg.toString('base64')}`, detail: image.detail },
-  };
-
   return [
-    { role: 'system', content: system },
-    { role: 'user', content: [{ type: 'text', text: `${profile.prompt}\n\n${describeChoices(profile)}` }, image_url] },
+    { role: 'system', content: systemRules(profile) },
+    { role: 'user', content: [{ type: 'text', text: taskText(profile) }, imagePart(image)] },
   ];
+}
+
+/** The system message: the same for every image of the profile. */
+export function systemRules(profile: LabelProfile): string {
+  const confidenceKey = answerConfidenceKey(profile);
+  return [
+    `You are an image classifier. ${TASK[profile.kind]}`,
+    'Answer only with labels from the given lists, spelled exactly as there. Never invent a label.',
+    `Be calibrated: "${confidenceKey}" is your 0-1 probability that the whole answer is correct; lower when unclear or a guess.`,
+  ].join('\n');
+}
+
+/** The profile's prompt and the descriptions the schema cannot carry. */
+export function taskText(profile: LabelProfile): string {
+  const notes = describeChoices(profile);
+  return notes === '' ? profile.prompt : `${profile.prompt}\n\n${notes}`;
+}
+
+export function imagePart(image: PreprocessedImage): ChatCompletionContentPart {
+  return { type: 'image_url', image_url: { url: `data:image/jpeg;base64,${image.jpeg.toString('base64')}`, detail: image.detail } };
 }
 
 function describeChoices(profile: LabelProfile): string {
   if (profile.kind === 'attributes') {
-    return [
-      'Attributes:',
-      ...profile.attributes.map((a) =>
-        [`${JSON.stringify(a.name)}${a.description === undefined ? '' : `: ${a.description}`}`, labelLines(a.labels)].join('\n'),
-      ),
-    ].join('\n\n');
+    const fields = profile.attributes
+      .map((a) => {
+        const head = a.description === undefined ? [] : [`${JSON.stringify(a.name)}: ${a.description}`];
+        const labels = labelNotes(a.labels);
+        if (labels.length > 0 && head.length === 0) head.push(`${JSON.stringify(a.name)}:`);
+        return [...head, ...labels].join('\n');
+      })
+      .filter((s) => s !== '');
+    return fields.length === 0 ? '' : ['Attributes:', ...fields].join('\n');
   }
-  return `Labels:\n${labelLines(profile.labels)}`;
+  const notes = labelNotes(profile.labels);
+  return notes.length === 0 ? '' : `Labels:\n${notes.join('\n')}`;
 }
 
-// Names are JSON-quoted so the exact spelling (spaces, case) is unambiguous.
-function labelLines(labels: readonly Label[]): string {
-  return labels.map((l) => `- ${JSON.stringify(l.name)}${l.description === undefined ? '' : `: ${l.description}`}`).join('\n');
+// Names are JSON-quoted so the exact spelling (spaces, case) is unambiguous; labels without a description are left to the schema.
+function labelNotes(labels: readonly Label[]): string[] {
+  return labels.filter((l) => l.description !== undefined).map((l) => `- ${JSON.stringify(l.name)}: ${l.description ?? ''}`);
 }

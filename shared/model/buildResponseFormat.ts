@@ -4,9 +4,7 @@ import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
 import type { LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 
-type JsonSchema = Record<string, unknown>;
-
-const CONFIDENCE_DESCRIPTION = 'Your probability, from 0 to 1, that this whole answer is correct.';
+export type JsonSchema = Record<string, unknown>;
 
 /**
  * Strict mode (the model can only emit what the schema allows) requires: an object at the root,
@@ -23,12 +21,18 @@ const CONFIDENCE_DESCRIPTION = 'Your probability, from 0 to 1, that this whole a
  *   one gets its own P(true) from the logprob of `true`/`false`.
  * - attributes:   `{ <field>: <enum of its labels>, ..., confidence: number }`
  *
- * The top-level confidence is the model's own estimate, used only when the endpoint returns no logprobs.
- * Label and field descriptions go in the prompt (buildMessages), not here, so they are not sent twice.
+ * The top-level confidence is the model's own estimate, used only when the endpoint returns no logprobs; what it
+ * means is said once, in the system message, not again as a description here. Label and field descriptions go in
+ * the prompt (buildMessages) and label names only here, so nothing is sent twice (a strict schema is prompt tokens).
  */
 export function buildResponseFormat(profile: LabelProfile): ResponseFormatJSONSchema {
+  return { type: 'json_schema', json_schema: { name: profile.name, strict: true, schema: answerSchema(profile) } };
+}
+
+/** The strict schema of one image's answer (also each image's `$defs` entry in a multi-image request). */
+export function answerSchema(profile: LabelProfile): JsonSchema {
   const confidenceKey = answerConfidenceKey(profile);
-  const confidence: JsonSchema = { type: 'number', description: CONFIDENCE_DESCRIPTION };
+  const confidence: JsonSchema = { type: 'number' };
 
   let answer: Record<string, JsonSchema>;
   switch (profile.kind) {
@@ -45,18 +49,11 @@ export function buildResponseFormat(profile: LabelProfile): ResponseFormatJSONSc
       break;
   }
 
-  return {
-    type: 'json_schema',
-    json_schema: {
-      // Profile names are slugs of at most 63 characters, within the API's [a-zA-Z0-9_-]{1,64}.
-      name: profile.name,
-      strict: true,
-      schema: strictObject({ ...answer, [confidenceKey]: confidence }),
-    },
-  };
+  // (The schema's name is the profile name: slugs of at most 63 characters, within the API's [a-zA-Z0-9_-]{1,64}.)
+  return strictObject({ ...answer, [confidenceKey]: confidence });
 }
 
-function strictObject(properties: Record<string, JsonSchema>): JsonSchema {
+export function strictObject(properties: Record<string, JsonSchema>): JsonSchema {
   return { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
 }
 

@@ -38,6 +38,8 @@ export interface ModelInfo {
 export interface ModelUsage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens served from Azure's prompt cache (`usage.prompt_tokens_details.cached_tokens`), priced at the cached rate; absent when none. */
+  cachedTokens?: number;
   /** From the configured price table; null when the model is not in it. */
   costUsd: number | null;
 }

@@ -4,13 +4,16 @@ import type { ModelPrice } from '../config';
 export interface TokenUsage {
   promptTokens: number;
   completionTokens: number;
+  /** The part of promptTokens served from the prompt cache (0 or absent: none). */
+  cachedTokens?: number;
 }
 
 /**
  * Looks the price up by the longest table key that prefixes the model name the endpoint reported (so
  * `gpt-4o-2024-11-20` is priced as `gpt-4o`, never as `gpt-4o-mini`), then by `fallbackName` (the Azure
  * deployment name, often named after the model). Null when neither matches: an unknown price is not zero.
- * Cached-prompt discounts are not applied, so this errs high.
+ * Cached prompt tokens are priced at the table's `cachedInputPerMTok` (the input price when the table has none, which
+ * errs high).
  */
 export function costUsd(
   usage: TokenUsage,
@@ -20,7 +23,9 @@ export function costUsd(
 ): number | null {
   const price = findPrice(modelName, prices) ?? findPrice(fallbackName, prices);
   if (price === undefined) return null;
-  return (usage.promptTokens * price.inputPerMTok + usage.completionTokens * price.outputPerMTok) / 1_000_000;
+  const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
+  const cachedPrice = price.cachedInputPerMTok ?? price.inputPerMTok;
+  return ((usage.promptTokens - cached) * price.inputPerMTok + cached * cachedPrice + usage.completionTokens * price.outputPerMTok) / 1_000_000;
 }
 
 function findPrice(name: string | null | undefined, prices: Readonly<Record<string, ModelPrice>>): ModelPrice | undefined {

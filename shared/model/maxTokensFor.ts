@@ -3,25 +3,29 @@ import type { Label, LabelProfile } from '../profiles/profileSchema';
 import { answerConfidenceKey } from './answerConfidenceKey';
 
 /**
- * Conservative UTF-8 bytes per token. GPT-4o's tokenizer averages about 4 bytes per token on English and
- * JSON punctuation (`":"`, `","` are single tokens); 2 over-counts ASCII answers about twofold and still
- * covers labels in non-Latin scripts (3 bytes per character, usually one token per character).
+ * GPT-4o's tokenizer (o200k_base) never needs more than one token per 3 ASCII bytes on label words and JSON
+ * punctuation (`{"`, `":"`, `","` are single tokens; words are whole tokens or 2-3 letter pieces), and at most one
+ * per byte otherwise. The tokenizer itself is not loaded here: it costs 1.6 s and 150 MB, which the service's cold
+ * path cannot afford; tests/unit/tokensMaxTokens.test.ts checks the bound against it for every built-in profile.
  */
-const BYTES_PER_TOKEN = 2;
-/** The model may put a newline and indentation before each property; a whitespace run is usually one token. */
-const WHITESPACE_TOKENS_PER_PROPERTY = 2;
-/** For the end-of-message token and anything the estimate misses. */
-const MARGIN_TOKENS = 16;
+const ASCII_BYTES_PER_TOKEN = 3;
+/** Per property: a key/value boundary the bound above may split differently than the tokenizer. */
+const TOKENS_PER_PROPERTY = 1;
+/** The end-of-message token, and slack for a space the model may put after `:` or `,`. */
+const MARGIN_TOKENS = 4;
 /** GPT-4o's output limit; asking for more is a 400. */
 export const MAX_ANSWER_TOKENS = 16_384;
 /** The longest decimal a double prints as (17 significant digits): the self-estimate's worst case. */
 const LONGEST_CONFIDENCE = 0.12345678901234568;
+/** Its tokens: `0`, `.`, and the 17 digits in groups of three (o200k splits digit runs in threes). */
+const CONFIDENCE_TOKENS = 8;
 
 /**
- * An upper bound on the answer's tokens: the compact JSON of the longest possible answer (longest label of
- * every field, every multi-label key, the longest confidence), measured in UTF-8 bytes at BYTES_PER_TOKEN,
- * plus whitespace allowance per property and a fixed margin. A two-label profile gets about 45 tokens
- * instead of the endpoint's default of thousands.
+ * An upper bound on the answer's tokens, as small as the strict schema allows: the compact JSON of the longest
+ * possible answer (longest label of every field, every multi-label key, the longest confidence), its ASCII bytes at
+ * ASCII_BYTES_PER_TOKEN and other bytes at one token each, plus one token per property and a small margin. An
+ * answer that still hits the limit is asked again with twice the budget (OpenAIClassifier), so a tight bound costs
+ * at worst one retry, while every token of slack is counted against the quota on every request.
  */
 export function maxTokensFor(profile: LabelProfile): number {
   const confidenceKey = answerConfidenceKey(profile);
@@ -43,15 +47,27 @@ export function maxTokensFor(profile: LabelProfile): number {
       break;
   }
   const answer = JSON.stringify({ ...longest, [confidenceKey]: LONGEST_CONFIDENCE });
-  const estimate =
-    Math.ceil(Buffer.byteLength(answer, 'utf8') / BYTES_PER_TOKEN) + WHITESPACE_TOKENS_PER_PROPERTY * (properties + 1) + MARGIN_TOKENS;
+  const withoutNumber = answer.replace(String(LONGEST_CONFIDENCE), '');
+  const estimate = tokenBound(withoutNumber) + CONFIDENCE_TOKENS + TOKENS_PER_PROPERTY * (properties + 1) + MARGIN_TOKENS;
   return Math.min(estimate, MAX_ANSWER_TOKENS);
+}
+
+/** ASCII bytes at 3 per token, every other byte one token (a non-Latin character is often a token of its own). */
+export function tokenBound(text: string): number {
+  let ascii = 0;
+  let other = 0;
+  for (const ch of text) {
+    const bytes = Buffer.byteLength(ch, 'utf8');
+    if (bytes === 1) ascii++;
+    else other += bytes;
+  }
+  return Math.ceil(ascii / ASCII_BYTES_PER_TOKEN) + other;
 }
 
 function longestName(labels: readonly Label[]): string {
   let best = '';
   for (const { name } of labels) {
-    if (Buffer.byteLength(JSON.stringify(name), 'utf8') > Buffer.byteLength(JSON.stringify(best), 'utf8')) best = name;
+    if (tokenBound(JSON.stringify(name)) > tokenBound(JSON.stringify(best))) best = name;
   }
   return best;
 }

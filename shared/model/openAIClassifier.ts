@@ -81,6 +81,7 @@ export class OpenAIClassifier implements Classifier {
 
     let promptTokens = 0;
     let completionTokens = 0;
+    let cachedTokens = 0;
     let reportedModel: string | null = null;
     const invalid: Extract<Outcome, { kind: 'invalid' }>[] = [];
 
@@ -89,6 +90,7 @@ export class OpenAIClassifier implements Classifier {
       const completion = await this.create(previous === undefined ? request : askAgain(request, messages, previous), signal, attempts);
       promptTokens += completion.usage?.prompt_tokens ?? 0;
       completionTokens += completion.usage?.completion_tokens ?? 0;
+      cachedTokens += completion.usage?.prompt_tokens_details?.cached_tokens ?? 0;
       if (typeof completion.model === 'string' && completion.model !== '') {
         reportedModel = completion.model;
         this.lastReportedModel = completion.model;
@@ -97,7 +99,9 @@ export class OpenAIClassifier implements Classifier {
       const usage = {
         promptTokens,
         completionTokens,
-        costUsd: costUsd({ promptTokens, completionTokens }, reportedModel, this.prices, this.model),
+        // Recorded only when the cache served something, so documents without it look as before.
+        ...(cachedTokens > 0 ? { cachedTokens } : {}),
+        costUsd: costUsd({ promptTokens, completionTokens, cachedTokens }, reportedModel, this.prices, this.model),
       };
       const outcome = this.interpret(profile, completion, image.original);
 

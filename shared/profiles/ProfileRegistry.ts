@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { ConfigError } from '../errors';
+import dogBreeds from './data/dog-breeds.json';
 import drivingObjects from './data/driving-objects.json';
 import drivingScene from './data/driving-scene.json';
 import flowers from './data/flowers.json';
@@ -13,7 +14,7 @@ import type { Profile } from './profileSchema';
 import { profileSchema } from './profileSchema';
 
 /** Shipped profiles, as data; validated like user files so a bad edit fails at start-up. */
-export const BUILT_IN_PROFILE_DATA: readonly unknown[] = [flowers, pets, drivingScene, productTags, objects, drivingObjects];
+export const BUILT_IN_PROFILE_DATA: readonly unknown[] = [flowers, pets, drivingScene, productTags, objects, drivingObjects, dogBreeds];
 
 export class ProfileRegistry {
   private readonly byName: ReadonlyMap<string, Profile>;

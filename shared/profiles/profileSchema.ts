@@ -34,6 +34,11 @@ const baseProfile = {
    * and boxes are still kept by `confidenceThreshold`.
    */
   labelThresholds: z.record(z.string().min(1).max(200), z.number().min(0).max(1)).optional(),
+  /**
+   * Images classified in one model request by `blobsight label` (1-10; absent = 1). The shared prompt and schema are
+   * paid once per request instead of once per image, at some risk to accuracy (see the README); not for `objects`.
+   */
+  imagesPerRequest: z.number().int().min(1).max(10).optional(),
 };
 
 export const singleLabelProfileSchema = z.object({

@@ -65,7 +65,8 @@ export interface ImageDocument {
   confidence: number | null;
   confidenceSource: ConfidenceSource | null;
   model: (ModelInfo & { reportedModel: string | null }) | null;
-  usage: { promptTokens: number; completionTokens: number; costUsd: number | null; modelCalls: number };
+  /** `cachedTokens`: prompt tokens served from the prompt cache, when there were any. */
+  usage: { promptTokens: number; completionTokens: number; cachedTokens?: number; costUsd: number | null; modelCalls: number };
   timings: { downloadMs: number | null; preprocessMs: number | null; modelMs: number | null; totalMs: number };
   image: { width: number; height: number; format: SupportedFormat; sha256: string } | null;
   error: { code: string; message: string; details?: Record<string, unknown> } | null;

@@ -31,7 +31,7 @@ describe('loadConfig', () => {
     expect(c.cosmos).toMatchObject({ database: DEFAULTS.COSMOS_DATABASE, container: DEFAULTS.COSMOS_CONTAINER, key: undefined, createIfMissing: false });
     expect(c.imagesContainer).toBe('images');
     expect(c.limits).toEqual({ maxBytes: DEFAULTS.MAX_IMAGE_BYTES, maxPixels: DEFAULTS.MAX_IMAGE_PIXELS });
-    expect(c.prices['gpt-4o']).toEqual({ inputPerMTok: 2.5, outputPerMTok: 10 });
+    expect(c.prices['gpt-4o']).toEqual({ inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 });
   });
 
   it('uses a connection string for Azurite and a key only for the emulator, creating the container there', () => {

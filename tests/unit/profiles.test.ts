@@ -11,7 +11,7 @@ const registry = loadProfiles();
 
 describe('built-in profiles', () => {
   it('ships flowers, pets, driving-scene, product-tags and objects, each valid', () => {
-    expect(registry.names().sort()).toEqual(['driving-objects', 'driving-scene', 'flowers', 'objects', 'pets', 'product-tags']);
+    expect(registry.names().sort()).toEqual(['dog-breeds', 'driving-objects', 'driving-scene', 'flowers', 'objects', 'pets', 'product-tags']);
     expect(registry.get('objects')?.kind).toBe('objects');
     expect(registry.get('flowers')).toMatchObject({ kind: 'single-label', labels: ['dandelion', 'rose', 'sunflower', 'daisy'].map((name) => expect.objectContaining({ name })) });
     expect(registry.get('pets')?.kind).toBe('single-label');

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 
+import { backfillCommand } from './backfill';
 import { evaluateCommand } from './evaluate';
 import { createExportCommand } from './export';
 import { createImportCommand } from './import';
@@ -13,4 +14,4 @@ import { reportCommand } from './report';
 import { runsCommand } from './runs';
 import { visualizeCommand } from './visualize';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand, backfillCommand];

@@ -7,9 +7,11 @@ import { answerFromSchema } from './answerFromSchema';
 import { buildCompletion } from './buildCompletion';
 import { contentFilterResults } from './contentFilterResults';
 import { DEFAULT_FILTER_CATEGORY, type Fault } from './fault';
+import { createFilesAndBatches, type FakeBatchControl, type FilesAndBatchesOptions } from './filesAndBatchesRoute';
 import type { ImageInfo } from './inspectImage';
 import type { JsonSchemaObject } from './jsonSchemaObject';
 import { placeOutsideEnum } from './placeOutsideEnum';
+import { createPromptCache } from './promptCache';
 import { schemaViolations } from './schemaViolations';
 import { AZURE_API_VERSIONS_DEFAULT } from './serviceContract';
 import { azureGatewayError, invalidRequest, invalidUrl, resourceNotFound, type Route, ServiceError } from './serviceError';
@@ -28,6 +30,10 @@ export interface FakeOpenAIOptions {
   model?: string;
   /** Largest `max_tokens` / `max_completion_tokens` accepted: the model's output limit; default GPT-4o's 16,384. */
   maxOutputTokens?: number;
+  /** The Files and Batch APIs (`/openai/files`, `/openai/batches`): Global-Batch deployments, compressed timing, limits. */
+  batch?: FilesAndBatchesOptions;
+  /** Report `prompt_tokens_details.cached_tokens` for repeated prefixes of 1,024+ tokens, as Azure does; default true. */
+  promptCaching?: boolean;
 }
 
 export interface AnswerContext {
@@ -78,6 +84,8 @@ export interface FakeOpenAI {
   /** Decides a fault per chat request when none is queued (chaos runs: faults at random rates); undefined = answer normally. */
   setFaultPlan(plan: ((requestIndex: number) => Fault | undefined) | undefined): void;
   readonly requests: RecordedRequest[];
+  /** The Files and Batch APIs' state and on-demand outcomes. */
+  readonly batch: FakeBatchControl;
   /** Clears queued faults, recorded requests and the answer rule. */
   reset(): void;
   /** Stops listening and destroys open sockets, hanging requests included. */
@@ -102,6 +110,8 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const sleepers = new Set<() => void>();
   let rule: AnswerRule = defaultRule;
   let closing = false;
+  const promptCache = options.promptCaching === false ? undefined : createPromptCache();
+  const filesAndBatches = createFilesAndBatches(options.batch ?? {}, { onlineDeployments: deployments, model, maxOutputTokens, rule: () => rule });
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -124,6 +134,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     requests.push(record);
     const requestIndex = requests.length - 1;
     const route: Route = url.pathname.startsWith('/v1/') || url.pathname === '/v1' ? 'openai' : 'azure';
+
+    if (route === 'azure' && filesAndBatches.matches(url.pathname)) {
+      await serveFilesAndBatches(req, res, record, url, raw);
+      return;
+    }
 
     try {
       const deployment = matchRoute(record.method, url.pathname, route);
@@ -189,6 +204,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
 
       const completion = buildCompletion({ request, route, model, answer, confidences: produced.confidences, fault });
+      if (promptCache !== undefined) {
+        const details = (completion['usage'] as { prompt_tokens_details: { cached_tokens: number } }).prompt_tokens_details;
+        details.cached_tokens = promptCache.lookup(deployment ?? request.model ?? '', request);
+      }
       send(res, record, 200, completion, {
         'x-ratelimit-remaining-requests': '99',
         'x-ratelimit-remaining-tokens': '99000',
@@ -209,6 +228,28 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const match = /^\/openai\/deployments\/([^/]+)\/chat\/completions$/.exec(pathname);
       if (method !== 'POST' || match === null) throw resourceNotFound();
       return decodeURIComponent(match[1] ?? '');
+    }
+  }
+
+  async function serveFilesAndBatches(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, url: URL, raw: { buffer: Buffer; tooLarge: boolean }): Promise<void> {
+    try {
+      checkAuth('azure', req.headers);
+      const version = url.searchParams.get('api-version');
+      if (version === null || version === '') throw resourceNotFound();
+      if (!apiVersions.includes(version)) throw azureGatewayError(400, 'BadRequest', 'API version not supported');
+      if (raw.tooLarge) throw azureGatewayError(413, 'RequestEntityTooLarge', 'The request body is too large.');
+      const answer = await filesAndBatches.serve(record.method, url.pathname, url.searchParams, record.headers, raw.buffer);
+      if (answer.raw === undefined) {
+        send(res, record, answer.status, answer.body, answer.headers);
+        return;
+      }
+      record.status = answer.status;
+      record.answeredAt = Date.now();
+      res.writeHead(answer.status, { 'content-length': answer.raw.length, ...answer.headers });
+      res.end(answer.raw);
+    } catch (error) {
+      if (error instanceof ServiceError) send(res, record, error.status, error.body, error.headers);
+      else send(res, record, 500, { error: { code: 'FakeServerError', message: `fake OpenAI crashed: ${String(error)}` } }, { 'x-should-retry': 'false' });
     }
   }
 
@@ -305,7 +346,10 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       chatIndex = 0;
     },
     requests,
+    batch: filesAndBatches.control,
     reset(): void {
+      promptCache?.clear();
+      filesAndBatches.clear();
       faults.length = 0;
       plan = undefined;
       requests.length = 0;
@@ -405,7 +449,7 @@ function fakeRuleError(message: string): ServiceError {
   return new ServiceError(500, { code: 'FakeAnswerRuleError', message: `fake OpenAI: ${message}` }, { 'x-should-retry': 'false' });
 }
 
-async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge: boolean }> {
+async function readBody(req: IncomingMessage): Promise<{ text: string; buffer: Buffer; tooLarge: boolean }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -414,7 +458,8 @@ async function readBody(req: IncomingMessage): Promise<{ text: string; tooLarge:
     // Keep draining past the limit so the client sees the 413 instead of a reset connection.
     if (size <= MAX_BODY_BYTES) chunks.push(buffer);
   }
-  return { text: Buffer.concat(chunks).toString('utf8'), tooLarge: size > MAX_BODY_BYTES };
+  const buffer = Buffer.concat(chunks);
+  return { text: buffer.toString('utf8'), buffer, tooLarge: size > MAX_BODY_BYTES };
 }
 
 function parseOrRaw(text: string): unknown {

@@ -7,6 +7,7 @@ import type { TokenCredential } from '@azure/identity';
 import { DefaultAzureCredential } from '@azure/identity';
 
 import type { Classifier } from '../model';
+import { needsCredential, providerCapabilities } from '../model/providers/capabilities';
 import { maxTokensFor } from '../model';
 import type { Profile } from '../profiles';
 import { loadProfiles } from '../profiles';
@@ -47,8 +48,7 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
 
   let credential: TokenCredential | undefined;
   const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
-  const needsCredential = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
-  const classifier: Classifier = await createClassifier(config, needsCredential ? getCredential : undefined, undefined);
+  const classifier: Classifier = await createClassifier(config, needsCredential(config.model) ? getCredential : undefined, undefined);
   // --from-service makes no model call, so any profile the service stored can be read whatever model is configured here.
   if (o.fromService !== true && !classifier.supportedKinds.includes(profile.kind)) {
     const how =
@@ -57,7 +57,7 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
         : 'Configure a vision language model: AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT (Azure OpenAI, keyless), or OPENAI_BASE_URL and OPENAI_MODEL.';
     throw new UsageError(`Profile "${profile.name}" (${profile.kind}) cannot be served by the configured model provider ${classifier.info.provider}, which handles ${classifier.supportedKinds.join(', ')}. ${how}`);
   }
-  const paid = classifier.info.provider !== 'local-detector';
+  const paid = providerCapabilities(classifier.info.provider).paid;
   const pricing: Pricing | null = paid ? { prices: config.prices, modelName: classifier.info.deployment } : null;
 
   const cosmos = cosmosConfigured ? await createCosmosContainer(config.cosmos, config.cosmos.key === undefined ? getCredential() : undefined) : undefined;
@@ -151,7 +151,7 @@ async function listSource(
 }
 
 function runConfigFor(profile: Profile, classifier: Classifier, logprobs: boolean, listed: ListedSource, o: LabelOptions, limits: { maxBytes: number; maxPixels: number }): Omit<RunConfig, 'id' | 'name' | 'createdAt'> {
-  const paid = classifier.info.provider !== 'local-detector';
+  const paid = providerCapabilities(classifier.info.provider).paid;
   return {
     cliVersion: cliVersion(),
     profile: {

@@ -12,6 +12,7 @@ import { consoleLogger } from '../logging';
 import type { Classifier } from '../model';
 import { CircuitBreakingClassifier, createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
+import { needsCredential } from '../model/providers/capabilities';
 import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
@@ -50,14 +51,14 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const getCredential = (): TokenCredential => (credential ??= buildCredential(config));
   const storageKeyless = config.storage.kind === 'identity';
   const cosmosKeyless = config.cosmos.key === undefined;
-  const modelKeyless = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
+  const modelKeyless = needsCredential(config.model);
 
   const blobService = createBlobServiceClient(config.storage, storageKeyless ? getCredential() : undefined);
   const images = blobService.getContainerClient(config.imagesContainer);
   const container = await createCosmosContainer(config.cosmos, cosmosKeyless ? getCredential() : undefined);
   const store = new ImageStore(container);
   const cache = new ResultCache(container);
-  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
+  const endpoint = config.model.provider === 'azure-openai' || config.model.provider === 'azure-ai-foundry' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
     ...config.modelBreaker,
     log: overrides.log ?? consoleLogger,
@@ -107,11 +108,11 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
     return createLocalDetector(m.modelDir === undefined ? {} : { modelDir: m.modelDir });
   }
   const info: ModelInfo =
-    m.provider === 'azure-openai'
+    m.provider === 'azure-openai' || m.provider === 'azure-ai-foundry'
       ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }
       : { provider: m.provider, deployment: m.model, apiVersion: null };
   const deps: { credential?: TokenCredential; fetch?: typeof fetch } = {};
-  if (m.provider === 'azure-openai' && m.apiKey === undefined && getCredential !== undefined) deps.credential = getCredential();
+  if (needsCredential(m) && getCredential !== undefined) deps.credential = getCredential();
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);
   return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs, timeoutMs: config.modelRequest.timeoutMs });

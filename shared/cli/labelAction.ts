@@ -7,8 +7,8 @@ import type { TokenCredential } from '@azure/identity';
 import { DefaultAzureCredential } from '@azure/identity';
 
 import type { Classifier } from '../model';
-import { needsCredential, providerCapabilities } from '../model/providers/capabilities';
 import { maxTokensFor } from '../model';
+import { needsCredential, providerCapabilities } from '../model/providers/capabilities';
 import type { Profile } from '../profiles';
 import { loadProfiles } from '../profiles';
 import type { RunConfig } from '../runs';

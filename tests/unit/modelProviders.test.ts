@@ -22,6 +22,7 @@ function configError(env: Record<string, string>): string {
 }
 
 const profile: LabelProfile = { name: 'colours', version: '1', kind: 'single-label', prompt: 'Which colour?', detail: 'low', confidenceThreshold: 0.5, labels: [{ name: 'red' }, { name: 'blue' }] };
+const textOf = (content: unknown): string => (typeof content === 'string' ? content : '');
 const image = { jpeg: Buffer.from([0xff, 0xd8, 0xff, 0xd9]), detail: 'low', original: { width: 10, height: 10 } } as unknown as PreprocessedImage;
 
 describe('MODEL_PROVIDER=azure-ai-foundry settings', () => {
@@ -70,7 +71,7 @@ describe('provider capabilities drive the request', () => {
     const system = adapted.messages[0];
     expect(system?.role).toBe('system');
     const schema = request.response_format?.type === 'json_schema' ? request.response_format.json_schema.schema : undefined;
-    expect(String(system?.content)).toContain(JSON.stringify(schema));
+    expect(textOf(system?.content)).toContain(JSON.stringify(schema));
     expect(adapted.messages.slice(1)).toEqual(request.messages.slice(1));
   });
 
@@ -78,7 +79,7 @@ describe('provider capabilities drive the request', () => {
     const request = buildChatRequest(profile, image, { model: 'm', logprobs: false });
     const adapted = adaptChatRequest(request, { ...providerCapabilities('azure-ai-foundry'), jsonMode: false });
     expect(adapted).not.toHaveProperty('response_format');
-    expect(String(adapted.messages[0]?.content)).toContain('"enum":["red","blue"]');
+    expect(textOf(adapted.messages[0]?.content)).toContain('"enum":["red","blue"]');
   });
 
   it('two images in one turn are refused before any call for a one-image-per-turn provider', () => {

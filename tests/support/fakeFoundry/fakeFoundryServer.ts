@@ -122,7 +122,7 @@ export async function startFakeFoundry(options: FakeFoundryOptions = {}): Promis
       if (model === undefined) {
         throw coreError(400, 'no_model_name', 'No model specified in request. Please provide a model name in the request body or as a x-ms-model-mesh-model-name header.');
       }
-      if (typeof model !== 'string' || !deployments.includes(model)) throw coreError(404, 'unknown_model', `Unknown model: ${String(model)}`);
+      if (typeof model !== 'string' || !deployments.includes(model)) throw coreError(404, 'unknown_model', `Unknown model: ${JSON.stringify(model)}`);
       const request = await validateFoundryRequest(record.body, extraHeader as ExtraParameters, limits);
 
       const fault = faults.shift();

@@ -102,7 +102,7 @@ export async function validateFoundryRequest(raw: unknown, extraParameters: Extr
   }
 
   const extra = unknown.length === 0 ? { passedThrough: [], dropped: [] } : extraParameters === 'drop' ? { passedThrough: [], dropped: unknown } : { passedThrough: unknown, dropped: [] };
-  return { body, messages: messages as Record<string, unknown>[], images, responseFormat, extra, maxTokens: maxTokens as number | undefined };
+  return { body, messages: messages as Record<string, unknown>[], images, responseFormat, extra, maxTokens };
 }
 
 function range(body: Record<string, unknown>, name: string, min: number, max: number): void {

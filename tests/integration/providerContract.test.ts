@@ -196,7 +196,9 @@ describe.each([azureOpenAI, azureAIFoundry])('provider contract: $name', (p) => 
     expect(kind === 'transient' ? isTransientError(error) : isPermanentError(error)).toBe(true);
     expect((error as { code: string }).code).toBe(code);
     if (status === '429') expect((error as { retryAfterMs?: number }).retryAfterMs).toBe(7000);
-    if (status === '401' || status === '403') expect((error as { details?: { fix?: string } }).details?.fix).toMatch(/role/);
+    const fix = (error as { details?: { fix?: string } }).details?.fix;
+    if (status === '401' || status === '403') expect(fix).toMatch(p.name === 'azure-ai-foundry' ? /'Cognitive Services User' on the AI Services resource of FOUNDRY_ENDPOINT/ : /'Cognitive Services OpenAI User' role on the Azure OpenAI resource/);
+    if (status === '404') expect(fix).toContain(p.name === 'azure-ai-foundry' ? 'FOUNDRY_MODEL on FOUNDRY_ENDPOINT' : 'AZURE_OPENAI_DEPLOYMENT');
   });
 
   it('an unusable answer is asked about once more, and answered', async () => {

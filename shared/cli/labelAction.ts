@@ -9,6 +9,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { Classifier } from '../model';
 import { createOpenAIClient, maxTokensFor } from '../model';
 import { MultiImageClassifier } from '../model/multiImageClassifier';
+import { needsCredential, providerCapabilities } from '../model/providers/capabilities';
 import type { Profile } from '../profiles';
 import { loadProfiles } from '../profiles';
 import type { RunConfig } from '../runs';
@@ -48,11 +49,13 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
 
   let credential: TokenCredential | undefined;
   const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
-  const needsCredential = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
-  let classifier: Classifier = await createClassifier(config, needsCredential ? getCredential : undefined, undefined);
-  if (config.model.provider !== 'local-detector' && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
+  const credentialNeeded = needsCredential(config.model);
+  let classifier: Classifier = await createClassifier(config, credentialNeeded ? getCredential : undefined, undefined);
+  const capabilities = providerCapabilities(config.model.provider);
+  if (config.model.provider !== 'local-detector' && capabilities.strictJsonSchema && capabilities.imagesPerTurn > 1 && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
     // Several images per request (the profile's imagesPerRequest); images in flight at once are grouped, so --concurrency bounds the group size.
-    const client = createOpenAIClient(config.model, config.modelRequest, needsCredential ? { credential: getCredential() } : {});
+    // Only where the provider takes several images in one turn and enforces the keyed strict schema (capabilities.ts).
+    const client = createOpenAIClient(config.model, config.modelRequest, credentialNeeded ? { credential: getCredential() } : {});
     classifier = new MultiImageClassifier({ client, info: classifier.info, model: classifier.info.deployment, prices: config.prices, single: classifier });
   }
   // --from-service makes no model call, so any profile the service stored can be read whatever model is configured here.
@@ -63,7 +66,7 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
         : 'Configure a vision language model: AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_DEPLOYMENT (Azure OpenAI, keyless), or OPENAI_BASE_URL and OPENAI_MODEL.';
     throw new UsageError(`Profile "${profile.name}" (${profile.kind}) cannot be served by the configured model provider ${classifier.info.provider}, which handles ${classifier.supportedKinds.join(', ')}. ${how}`);
   }
-  const paid = classifier.info.provider !== 'local-detector';
+  const paid = providerCapabilities(classifier.info.provider).paid;
   const pricing: Pricing | null = paid ? { prices: config.prices, modelName: classifier.info.deployment } : null;
 
   const cosmos = cosmosConfigured ? await createCosmosContainer(config.cosmos, config.cosmos.key === undefined ? getCredential() : undefined) : undefined;
@@ -157,7 +160,7 @@ export async function listSource(
 }
 
 function runConfigFor(profile: Profile, classifier: Classifier, logprobs: boolean, listed: ListedSource, o: LabelOptions, limits: { maxBytes: number; maxPixels: number }): Omit<RunConfig, 'id' | 'name' | 'createdAt'> {
-  const paid = classifier.info.provider !== 'local-detector';
+  const paid = providerCapabilities(classifier.info.provider).paid;
   return {
     cliVersion: cliVersion(),
     profile: {

@@ -25,6 +25,8 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 },
   'gpt-4.1-mini': { inputPerMTok: 0.4, outputPerMTok: 1.6, cachedInputPerMTok: 0.1 },
   'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5 },
+  /** Azure AI Foundry serverless (Global Standard) list price of Phi-4-multimodal-instruct text and image input, 2025. */
+  'phi-4-multimodal': { inputPerMTok: 0.08, outputPerMTok: 0.32 },
 };
 
 export type StorageConfig =
@@ -41,6 +43,11 @@ export type ModelConfig =
       apiKey: string | undefined;
     }
   | { provider: 'openai-compatible'; baseURL: string; model: string; apiKey: string | undefined }
+  /**
+   * An Azure AI Foundry model deployment (e.g. Phi-4-multimodal-instruct) behind the model inference API,
+   * `<endpoint>/models/chat/completions`; the deployment is sent as the body's `model`. Keyless unless FOUNDRY_API_KEY is set.
+   */
+  | { provider: 'azure-ai-foundry'; endpoint: string; deployment: string; apiVersion: string; apiKey: string | undefined }
   /** The embedded offline COCO detector: what runs when no model is configured. `modelDir` overrides its files. */
   | { provider: 'local-detector'; modelDir: string | undefined };
 
@@ -121,6 +128,8 @@ export const DEFAULTS = {
   COSMOS_DATABASE: 'blobsight',
   COSMOS_CONTAINER: 'images',
   OPENAI_API_VERSION: '2024-10-21',
+  /** The GA version of the Azure AI model inference API (ai-model-inference-2025-04-01). */
+  FOUNDRY_API_VERSION: '2025-04-01',
   MODEL_TIMEOUT_MS: 20_000,
   MODEL_MAX_RETRIES: 2,
   MAX_MODEL_ATTEMPTS: 3,
@@ -309,6 +318,8 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
 /** The settings of each provider that only make sense together; the first two of each are required. */
 const AZURE_SETTINGS = ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'AZURE_OPENAI_API_KEY', 'OPENAI_API_VERSION'] as const;
 const OPENAI_SETTINGS = ['OPENAI_BASE_URL', 'OPENAI_MODEL', 'OPENAI_API_KEY'] as const;
+/** Azure AI Foundry models (MODEL_PROVIDER=azure-ai-foundry); the first two are required. */
+const FOUNDRY_SETTINGS = ['FOUNDRY_ENDPOINT', 'FOUNDRY_MODEL', 'FOUNDRY_API_KEY', 'FOUNDRY_API_VERSION'] as const;
 const OTHER_MODEL_SETTINGS = [
   'MODEL_PROVIDER',
   'LOCAL_DETECTOR_MODEL_DIR',
@@ -319,7 +330,7 @@ const OTHER_MODEL_SETTINGS = [
   'MODEL_BREAKER_THRESHOLD',
   'MODEL_BREAKER_COOLDOWN_MS',
 ] as const;
-const MODEL_SETTINGS: readonly string[] = [...AZURE_SETTINGS, ...OPENAI_SETTINGS, ...OTHER_MODEL_SETTINGS];
+const MODEL_SETTINGS: readonly string[] = [...AZURE_SETTINGS, ...OPENAI_SETTINGS, ...FOUNDRY_SETTINGS, ...OTHER_MODEL_SETTINGS];
 
 /** Names other samples and SDKs use for our settings; each is taken as a mistake for the one it maps to. */
 const SETTING_ALIASES: Readonly<Record<string, string>> = {
@@ -336,6 +347,12 @@ const SETTING_ALIASES: Readonly<Record<string, string>> = {
   OPENAI_ENDPOINT: 'OPENAI_BASE_URL',
   OPENAI_MODEL_NAME: 'OPENAI_MODEL',
   OPENAI_KEY: 'OPENAI_API_KEY',
+  FOUNDRY_DEPLOYMENT: 'FOUNDRY_MODEL',
+  FOUNDRY_DEPLOYMENT_NAME: 'FOUNDRY_MODEL',
+  FOUNDRY_MODEL_NAME: 'FOUNDRY_MODEL',
+  FOUNDRY_KEY: 'FOUNDRY_API_KEY',
+  AZURE_AI_FOUNDRY_ENDPOINT: 'FOUNDRY_ENDPOINT',
+  FOUNDRY_URL: 'FOUNDRY_ENDPOINT',
 };
 
 /**
@@ -347,7 +364,13 @@ function misspeltModelSettings(env: Env, provider: string | undefined): string[]
   const known = new Set(MODEL_SETTINGS);
   // With an explicit provider, a look-alike of the other provider's settings cannot change what runs.
   const relevant = new Set<string>(
-    provider === 'azure-openai' ? [...AZURE_SETTINGS, ...OTHER_MODEL_SETTINGS] : provider === 'openai-compatible' ? [...OPENAI_SETTINGS, ...OTHER_MODEL_SETTINGS] : MODEL_SETTINGS,
+    provider === 'azure-openai'
+      ? [...AZURE_SETTINGS, ...OTHER_MODEL_SETTINGS]
+      : provider === 'openai-compatible'
+        ? [...OPENAI_SETTINGS, ...OTHER_MODEL_SETTINGS]
+        : provider === 'azure-ai-foundry'
+          ? [...FOUNDRY_SETTINGS, ...OTHER_MODEL_SETTINGS]
+          : MODEL_SETTINGS,
   );
   const issues: string[] = [];
   for (const name of Object.keys(env).sort()) {
@@ -392,6 +415,14 @@ function editDistance(a: string, b: string): number {
 /** Which provider the settings present imply when MODEL_PROVIDER is unset; a partial set is an issue, never the local detector. */
 function inferProvider(env: Env, issues: string[]): string | undefined {
   const present = (names: readonly string[]): string[] => names.filter((n) => read(env, n) !== undefined);
+  // Any Foundry setting but its default-carrying API version means Foundry: parseModel then names what is missing.
+  const foundry = present(FOUNDRY_SETTINGS.slice(0, 3));
+  if (foundry.length > 0) {
+    const others = [...present(AZURE_SETTINGS.slice(0, 2)), ...present(OPENAI_SETTINGS.slice(0, 2))];
+    if (others.length === 0) return 'azure-ai-foundry';
+    issues.push(`Settings of two model providers are present (${[...foundry, ...others].join(', ')}). Set MODEL_PROVIDER to the one to use (azure-ai-foundry, azure-openai or openai-compatible), or remove the other provider's settings.`);
+    return undefined;
+  }
   // OPENAI_API_VERSION alone is not counted: it has a default, the example settings carry it, and it means nothing by itself.
   const azure = present(AZURE_SETTINGS.slice(0, 3));
   const openai = present(OPENAI_SETTINGS);
@@ -446,8 +477,25 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
     if (issues.length > before) return undefined;
     return { provider, baseURL: baseURL as string, model: model as string, apiKey: read(env, 'OPENAI_API_KEY') };
   }
-  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible, local-detector.`);
+  if (provider === 'azure-ai-foundry') return parseFoundryModel(env, issues);
+  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible, azure-ai-foundry, local-detector.`);
   return undefined;
+}
+
+function parseFoundryModel(env: Env, issues: string[]): ModelConfig | undefined {
+  const endpoint = read(env, 'FOUNDRY_ENDPOINT');
+  const deployment = read(env, 'FOUNDRY_MODEL');
+  const apiVersion = read(env, 'FOUNDRY_API_VERSION') ?? DEFAULTS.FOUNDRY_API_VERSION;
+  const example = 'Use https://<resource>.services.ai.azure.com (the AI Services / Foundry resource; /models is added).';
+  const before = issues.length;
+  if (endpoint === undefined) issues.push(`FOUNDRY_ENDPOINT is not set${deployment === undefined ? '' : ' (FOUNDRY_MODEL is)'}. ${example}`);
+  else if (!httpUrl.safeParse(endpoint).success) issues.push(`FOUNDRY_ENDPOINT=${JSON.stringify(endpoint)} is not a URL. ${example}`);
+  if (deployment === undefined) issues.push(`FOUNDRY_MODEL is not set${endpoint === undefined ? '' : ' (FOUNDRY_ENDPOINT is)'}. Use the deployment name of the model, e.g. Phi-4-multimodal-instruct.`);
+  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) issues.push(`FOUNDRY_API_VERSION=${JSON.stringify(apiVersion)} is not an API version like ${DEFAULTS.FOUNDRY_API_VERSION}.`);
+  if (issues.length > before) return undefined;
+  // The API's routes hang off /models; accept the endpoint with or without it, as the portal shows both.
+  const base = (endpoint as string).replace(/\/+$/, '').replace(/\/models$/, '');
+  return { provider: 'azure-ai-foundry', endpoint: base, deployment: deployment as string, apiVersion, apiKey: read(env, 'FOUNDRY_API_KEY') };
 }
 
 function accountUriFromName(accountName: string | undefined): string | undefined {

@@ -72,6 +72,11 @@ export class CircuitBreakingClassifier implements Classifier {
     return this.inner.lastReportedModel ?? null;
   }
 
+  /** The wrapped provider's capabilities, so callers behind the breaker can ask them too. */
+  get capabilities(): Classifier['capabilities'] {
+    return this.inner.capabilities;
+  }
+
   async classify(input: ClassifyInput): Promise<ModelClassification> {
     const trial = this.admit();
     try {

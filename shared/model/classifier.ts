@@ -3,6 +3,7 @@ import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile, ProfileKind } from '../profiles/profileSchema';
 import type { ModelClassification, ModelInfo } from './classification';
 import type { ModelAttemptHooks } from './modelAttempts';
+import type { ProviderCapabilities } from './providers/capabilities';
 
 export interface ClassifyInput {
   image: PreprocessedImage;
@@ -19,6 +20,8 @@ export interface Classifier {
   readonly supportedKinds: readonly ProfileKind[];
   /** The model version the service last reported (a response's `model`); null or absent until one answered. */
   readonly lastReportedModel?: string | null;
+  /** What the provider can do (strict schemas, logprobs, images per turn, ...); absent for stand-ins, which count as OpenAI-like. */
+  readonly capabilities?: ProviderCapabilities | undefined;
   /**
    * Classifies one image for one profile. Throws TransientError when retrying later can help (throttling, 5xx,
    * timeouts) and PermanentError when it cannot (content filter, invalid image, an answer that stays invalid).

@@ -6,6 +6,7 @@ import OpenAI, { AzureOpenAI } from 'openai';
 import type { BlobsightConfig, OpenAIModelConfig } from '../config';
 import { getCredential } from './getCredential';
 import { gatedFetch } from './modelAttempts';
+import { createFoundryClient } from './providers/createFoundryClient';
 
 /** Entra ID scope of Azure OpenAI / Azure AI services data-plane calls. */
 export const COGNITIVE_SERVICES_SCOPE = 'https://cognitiveservices.azure.com/.default';
@@ -41,6 +42,7 @@ export function createOpenAIClient(model: OpenAIModelConfig, request: BlobsightC
     fetch: gatedFetch(deps.fetch ?? globalThis.fetch),
   };
 
+  if (model.provider === 'azure-ai-foundry') return createFoundryClient(model, common, model.apiKey === undefined ? (deps.credential ?? getCredential()) : undefined);
   if (model.provider === 'azure-openai') {
     const auth =
       model.apiKey !== undefined

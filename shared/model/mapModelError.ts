@@ -15,10 +15,10 @@ const INTERNAL_SERVER_ERROR = 500;
 
 /** What to do about a 401/403; also logged by CircuitBreakingClassifier and shown by the health check. */
 export const AUTH_FIX =
-  "Fix: assign the 'Cognitive Services OpenAI User' role on the Azure OpenAI resource to the app's identity (role assignments take up to ~10 min to propagate), or check AZURE_OPENAI_API_KEY / OPENAI_API_KEY if you configured a key.";
+  "Fix: assign the 'Cognitive Services OpenAI User' role on the Azure OpenAI resource ('Cognitive Services User' on the AI Services resource of FOUNDRY_ENDPOINT) to the app's identity (role assignments take up to ~10 min to propagate), or check AZURE_OPENAI_API_KEY / OPENAI_API_KEY / FOUNDRY_API_KEY if you configured a key.";
 /** What to do about a 404. */
 export const DEPLOYMENT_FIX =
-  'Fix: the deployment named by AZURE_OPENAI_DEPLOYMENT does not exist on AZURE_OPENAI_ENDPOINT (or OPENAI_MODEL on OPENAI_BASE_URL); check the name and the endpoint (a new deployment can take a few minutes to appear).';
+  'Fix: the deployment named by AZURE_OPENAI_DEPLOYMENT does not exist on AZURE_OPENAI_ENDPOINT (or OPENAI_MODEL on OPENAI_BASE_URL, FOUNDRY_MODEL on FOUNDRY_ENDPOINT); check the name and the endpoint (a new deployment can take a few minutes to appear).';
 
 const IMAGE_PROBLEM =
   /\b(?:invalid|unsupported|corrupt(?:ed)?|malformed|unrecognized|not a valid|not represent a valid)\s+image\b|\b(?:could not|cannot|unable to|failed to)\s+(?:process|decode|read|parse|load)\s+(?:the\s+)?image\b/i;

@@ -5,7 +5,7 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming, ChatComple
 import type { ModelPrice } from '../config';
 import { DEFAULTS } from '../config';
 import { PermanentError } from '../errors';
-import type { LabelProfile, Profile } from '../profiles/profileSchema';
+import type { LabelProfile, Profile, ProfileKind } from '../profiles/profileSchema';
 import type { UprightSize } from './boxGrid';
 import { buildChatRequest } from './buildChatRequest';
 import type { ClassificationResult, ConfidenceSource, ModelClassification, ModelInfo } from './classification';
@@ -19,6 +19,9 @@ import type { ModelAttemptHooks } from './modelAttempts';
 import { runGated } from './modelAttempts';
 import { parseAnswer } from './parseAnswer';
 import { parseDetectionAnswer } from './parseDetectionAnswer';
+import { adaptChatRequest } from './providers/adaptChatRequest';
+import type { ProviderCapabilities } from './providers/capabilities';
+import { providerCapabilities } from './providers/capabilities';
 import { servesBoxes } from './servesBoxes';
 
 export interface OpenAIClassifierOptions {
@@ -33,6 +36,8 @@ export interface OpenAIClassifierOptions {
   logprobs: boolean;
   /** The client's per-attempt timeout (MODEL_TIMEOUT_MS, default 20 s): an attempt is only started with this much time left. */
   timeoutMs?: number;
+  /** What the endpoint can do; default: the table entry of `info.provider`. */
+  capabilities?: ProviderCapabilities;
 }
 
 /** One unusable answer is asked about again; a second one fails the image. */
@@ -53,7 +58,8 @@ export class OpenAIClassifier implements Classifier {
    * Detection only for profiles with a closed category list (driving-objects): the categories become an enum and the
    * boxes come on a 0–1000 grid (see boxGrid); an open-vocabulary `objects` profile is refused in classify.
    */
-  readonly supportedKinds = ['single-label', 'multi-label', 'attributes', 'objects'] as const;
+  readonly supportedKinds: readonly ProfileKind[];
+  readonly capabilities: ProviderCapabilities;
   private readonly client: OpenAI;
   private readonly model: string;
   private readonly prices: Readonly<Record<string, ModelPrice>>;
@@ -69,6 +75,8 @@ export class OpenAIClassifier implements Classifier {
     this.prices = options.prices;
     this.logprobs = options.logprobs;
     this.timeoutMs = options.timeoutMs ?? DEFAULTS.MODEL_TIMEOUT_MS;
+    this.capabilities = options.capabilities ?? providerCapabilities(options.info.provider);
+    this.supportedKinds = this.capabilities.boxes ? ['single-label', 'multi-label', 'attributes', 'objects'] : ['single-label', 'multi-label', 'attributes'];
   }
 
   async classify({ image, profile, signal, attempts }: ClassifyInput): Promise<ModelClassification> {
@@ -76,7 +84,8 @@ export class OpenAIClassifier implements Classifier {
       throw new PermanentError('profile_not_supported', `Profile "${profile.name}" detects objects without a category list, which ${this.info.provider} does not serve here; give the profile "categories", or set no model provider (the local detector).`);
     }
     // The one request builder: the CLI's dry run and the Batch export send exactly this too.
-    const request = buildChatRequest(profile, image, { model: this.model, logprobs: this.logprobs });
+    // adaptChatRequest fits it to the provider (JSON mode and a prompt-described schema where strict schemas are not honoured).
+    const request = adaptChatRequest(buildChatRequest(profile, image, { model: this.model, logprobs: this.logprobs }), this.capabilities);
     const messages = request.messages;
 
     let promptTokens = 0;
@@ -159,7 +168,7 @@ export class OpenAIClassifier implements Classifier {
     if (!parsed.ok) return { kind: 'invalid', reason: parsed.reason, message: parsed.message, content };
 
     // Box answers keep their self-reported scores: a logprob of digits says nothing about where an object is.
-    const tokens = this.logprobs && profile.kind !== 'objects' ? choice.logprobs?.content : null;
+    const tokens = this.logprobs && this.capabilities.logprobs && profile.kind !== 'objects' ? choice.logprobs?.content : null;
     const fromLogprobs = tokens === null || tokens === undefined ? null : confidenceFromLogprobs(profile as LabelProfile, content, tokens);
     if (fromLogprobs !== null) return { kind: 'ok', ...fromLogprobs, confidenceSource: 'logprobs' };
 

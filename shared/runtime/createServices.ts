@@ -13,6 +13,7 @@ import { consoleLogger } from '../logging';
 import type { Classifier } from '../model';
 import { CircuitBreakingClassifier, createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
+import { needsCredential } from '../model/providers/capabilities';
 import type { OutboundPublisher } from '../outbound';
 import { eventGridPublisher, Outbox, webhookPublisher } from '../outbound';
 import type { PipelineDeps } from '../pipeline';
@@ -59,7 +60,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const getCredential = (): TokenCredential => (credential ??= buildCredential(config));
   const storageKeyless = config.storage.kind === 'identity';
   const cosmosKeyless = config.cosmos.key === undefined;
-  const modelKeyless = config.model.provider === 'azure-openai' && config.model.apiKey === undefined;
+  const modelKeyless = needsCredential(config.model);
 
   const blobService = createBlobServiceClient(config.storage, storageKeyless ? getCredential() : undefined);
   const images = blobService.getContainerClient(config.imagesContainer);
@@ -72,7 +73,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   if (config.outbound.topicEndpoint !== undefined) publishers.push(eventGridPublisher(config.outbound.topicEndpoint, getCredential()));
   if (config.outbound.webhooks.length > 0 && config.outbound.webhookSecret !== undefined) publishers.push(webhookPublisher({ urls: config.outbound.webhooks, secret: config.outbound.webhookSecret, backoffMs: config.outbound.webhookRetryMs }));
   const outbox = publishers.length === 0 ? undefined : new Outbox(store, publishers, overrides.log ?? consoleLogger);
-  const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
+  const endpoint = config.model.provider === 'azure-openai' || config.model.provider === 'azure-ai-foundry' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
     ...config.modelBreaker,
     log: overrides.log ?? consoleLogger,
@@ -122,11 +123,11 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
     return createLocalDetector(m.modelDir === undefined ? {} : { modelDir: m.modelDir });
   }
   const info: ModelInfo =
-    m.provider === 'azure-openai'
+    m.provider === 'azure-openai' || m.provider === 'azure-ai-foundry'
       ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }
       : { provider: m.provider, deployment: m.model, apiVersion: null };
   const deps: { credential?: TokenCredential; fetch?: typeof fetch } = {};
-  if (m.provider === 'azure-openai' && m.apiKey === undefined && getCredential !== undefined) deps.credential = getCredential();
+  if (needsCredential(m) && getCredential !== undefined) deps.credential = getCredential();
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);
   return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs, timeoutMs: config.modelRequest.timeoutMs });

@@ -1,0 +1,53 @@
+/** What each model provider can do, stated once: the request builder, the classifier and the CLI ask this instead of checking provider names. */
+import type { ModelConfig } from '../../config';
+
+export type ProviderName = ModelConfig['provider'];
+
+export interface ProviderCapabilities {
+  /** Honours `response_format: {type: 'json_schema', strict: true}`: the answer can only be what the schema allows. */
+  strictJsonSchema: boolean;
+  /** Honours `response_format: {type: 'json_object'}` (valid JSON, shape described in the prompt). */
+  jsonMode: boolean;
+  /** Returns token logprobs when asked (`logprobs: true`); without them confidence is self-reported. */
+  logprobs: boolean;
+  /** Images one user turn may carry; a request with more is not sent (multi-image requests are off at 1). */
+  imagesPerTurn: number;
+  /** Can answer box (`objects`) profiles. */
+  boxes: boolean;
+  /** Accepts the OpenAI-only chat parameters the builder sends (`n`, `logprobs`); an endpoint without them gets neither. */
+  openAIParameters: boolean;
+  /** Bills per token, so runs are priced from the price table (MODEL_PRICES). */
+  paid: boolean;
+  /** Signs in with the app's one credential (DefaultAzureCredential) unless the user configured a key. */
+  keyless: boolean;
+}
+
+/** GPT-4o on Azure OpenAI accepts up to 10 images per request in the fake's contract; the service documents no lower per-turn limit. */
+const GPT_4O_IMAGES_PER_TURN = 10;
+
+const CAPABILITIES: Readonly<Record<ProviderName, ProviderCapabilities>> = {
+  'azure-openai': { strictJsonSchema: true, jsonMode: true, logprobs: true, imagesPerTurn: GPT_4O_IMAGES_PER_TURN, boxes: true, openAIParameters: true, paid: true, keyless: true },
+  // Whatever serves /v1/chat/completions: assumed to be OpenAI itself or a faithful twin (vLLM, Ollama); MODEL_LOGPROBS=false for one without logprobs.
+  'openai-compatible': { strictJsonSchema: true, jsonMode: true, logprobs: true, imagesPerTurn: GPT_4O_IMAGES_PER_TURN, boxes: true, openAIParameters: true, paid: true, keyless: false },
+  /**
+   * Foundry models such as Phi-4-multimodal-instruct: the model inference API defines `json_schema`, but "AI models usually
+   * only support a subset" of it and strict is not guaranteed, so JSON mode plus a schema in the prompt, validated by
+   * parseAnswer (zod) and asked again once. No `logprobs` in the API at all; "some models support only one image for each
+   * turn" (mm-rest). Boxes need the closed 0–1000 grid schema, which only strict models follow reliably.
+   */
+  'azure-ai-foundry': { strictJsonSchema: false, jsonMode: true, logprobs: false, imagesPerTurn: 1, boxes: false, openAIParameters: false, paid: true, keyless: true },
+  'local-detector': { strictJsonSchema: false, jsonMode: false, logprobs: false, imagesPerTurn: 1, boxes: true, openAIParameters: false, paid: false, keyless: false },
+};
+
+/**
+ * The capabilities of a provider by name. A name outside the table (a test's stand-in classifier) is treated as a
+ * paid OpenAI-like model, which is what every caller assumed before this table existed.
+ */
+export function providerCapabilities(provider: string): ProviderCapabilities {
+  return (CAPABILITIES as Readonly<Record<string, ProviderCapabilities>>)[provider] ?? CAPABILITIES['openai-compatible'];
+}
+
+/** Whether the configured model signs in with the app's credential: a keyless-capable provider with no key configured. */
+export function needsCredential(model: ModelConfig): boolean {
+  return providerCapabilities(model.provider).keyless && 'apiKey' in model && model.apiKey === undefined;
+}

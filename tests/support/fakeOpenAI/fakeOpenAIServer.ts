@@ -10,6 +10,7 @@ import { DEFAULT_FILTER_CATEGORY, type Fault } from './fault';
 import type { ImageInfo } from './inspectImage';
 import type { JsonSchemaObject } from './jsonSchemaObject';
 import { placeOutsideEnum } from './placeOutsideEnum';
+import { createQuotaGate, type QuotaGate, type QuotaOptions } from './quota';
 import { schemaViolations } from './schemaViolations';
 import { AZURE_API_VERSIONS_DEFAULT } from './serviceContract';
 import { azureGatewayError, invalidRequest, invalidUrl, resourceNotFound, type Route, ServiceError } from './serviceError';
@@ -28,6 +29,8 @@ export interface FakeOpenAIOptions {
   model?: string;
   /** Largest `max_tokens` / `max_completion_tokens` accepted: the model's output limit; default GPT-4o's 16,384. */
   maxOutputTokens?: number;
+  /** A deployment with a quota (TPM/RPM windows, 429s, reference latency, time compression): see quota.ts. */
+  quota?: QuotaOptions;
 }
 
 export interface AnswerContext {
@@ -78,6 +81,8 @@ export interface FakeOpenAI {
   /** Decides a fault per chat request when none is queued (chaos runs: faults at random rates); undefined = answer normally. */
   setFaultPlan(plan: ((requestIndex: number) => Fault | undefined) | undefined): void;
   readonly requests: RecordedRequest[];
+  /** The quota mode's gate (counts, options); undefined without `quota`. */
+  readonly quota: QuotaGate | undefined;
   /** Clears queued faults, recorded requests and the answer rule. */
   reset(): void;
   /** Stops listening and destroys open sockets, hanging requests included. */
@@ -102,6 +107,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   const sleepers = new Set<() => void>();
   let rule: AnswerRule = defaultRule;
   let closing = false;
+  const quota = options.quota === undefined ? undefined : createQuotaGate(options.quota);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -160,6 +166,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         });
       }
 
+      // The quota is checked on arrival, before the model runs: a 429 costs nothing but time.
+      const verdict = quota?.admit(request, route, url.searchParams.get('api-version') ?? '');
+      if (verdict?.ok === false) throw verdict.error;
+      if (verdict?.ok === true && verdict.latencyMs > 0) {
+        await sleep(verdict.latencyMs);
+        if (closing) return;
+      }
+
       // Drawn only for a request the service would accept: a bad request gets its 400 and leaves the fault queued.
       const fault = faults.shift() ?? plan?.(chatIndex++);
       if (fault?.kind === 'throttle') throw throttled(fault, route, url.searchParams.get('api-version') ?? '');
@@ -189,7 +203,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       }
 
       const completion = buildCompletion({ request, route, model, answer, confidences: produced.confidences, fault });
-      send(res, record, 200, completion, {
+      send(res, record, 200, completion, verdict?.headers ?? {
         'x-ratelimit-remaining-requests': '99',
         'x-ratelimit-remaining-tokens': '99000',
       });
@@ -305,7 +319,9 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       chatIndex = 0;
     },
     requests,
+    quota,
     reset(): void {
+      quota?.reset();
       faults.length = 0;
       plan = undefined;
       requests.length = 0;

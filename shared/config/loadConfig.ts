@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { AuthSettings } from '../auth/readPrincipal';
 import { platformAuthEnabled } from '../auth/readPrincipal';
 import { ConfigError } from '../errors';
+import type { ThroughputConfig } from '../throughput/loadThroughputConfig';
+import { loadThroughputConfig } from '../throughput/loadThroughputConfig';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -102,6 +104,8 @@ export interface BlobsightConfig {
   };
   /** App Service authentication: from WEBSITE_AUTH_ENABLED, which App Service injects (the dev host's sign-in sets it too). */
   auth: AuthSettings;
+  /** Quota pacing and load levelling (MODEL_TPM, PARKING_QUEUE, ...): shared/throughput/loadThroughputConfig.ts. */
+  throughput: ThroughputConfig;
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -267,6 +271,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     reconcile,
     timeBudget,
     auth: { platformAuthEnabled: platformAuthEnabled(read(env, 'WEBSITE_AUTH_ENABLED')) },
+    throughput: loadThroughputConfig(env, issues),
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

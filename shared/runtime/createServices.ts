@@ -16,6 +16,9 @@ import type { PipelineDeps } from '../pipeline';
 import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
 import { createCosmosContainer, ImageStore, ResultCache } from '../store';
+import { createPacer, createParking } from '../throughput/createParking';
+import type { QuotaPacer } from '../throughput/QuotaPacer';
+import type { Parking } from '../throughput/runOrPark';
 
 export interface Services {
   config: BlobsightConfig;
@@ -26,6 +29,8 @@ export interface Services {
   cache: ResultCache;
   classifier: Classifier;
   health: HealthDeps;
+  /** Throttled events wait here (PARKING_QUEUE) instead of going back to Event Grid; undefined when turned off. */
+  parking?: Parking;
 }
 
 export interface ServiceOverrides {
@@ -58,7 +63,10 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const store = new ImageStore(container);
   const cache = new ResultCache(container);
   const endpoint = config.model.provider === 'azure-openai' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
-  const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
+  // One pacer per process: every model request of this instance shares its share of the deployment's quota.
+  const pacer = createPacer(config.throughput);
+  const parking = createParking(config.throughput, config.storage, pacer, process.env, storageKeyless ? getCredential() : undefined);
+  const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch, pacer)), {
     ...config.modelBreaker,
     log: overrides.log ?? consoleLogger,
     endpoint,
@@ -96,10 +104,10 @@ export async function createServices(config: BlobsightConfig, overrides: Service
       },
     },
   ];
-  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } } };
+  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, ...(parking === undefined ? {} : { parking }) };
 }
 
-export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
+export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined, pacer?: QuotaPacer): Promise<Classifier> {
   const m = config.model;
   if (m.provider === 'local-detector') {
     // Loaded only when used: tfjs and the model weights stay out of processes that talk to Azure OpenAI.
@@ -110,7 +118,8 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
     m.provider === 'azure-openai'
       ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }
       : { provider: m.provider, deployment: m.model, apiVersion: null };
-  const deps: { credential?: TokenCredential; fetch?: typeof fetch } = {};
+  const deps: { credential?: TokenCredential; fetch?: typeof fetch; pacer?: { pacer: QuotaPacer; maxWaitMs: number } } = {};
+  if (pacer !== undefined) deps.pacer = { pacer, maxWaitMs: config.throughput.maxWaitMs };
   if (m.provider === 'azure-openai' && m.apiKey === undefined && getCredential !== undefined) deps.credential = getCredential();
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);

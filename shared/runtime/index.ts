@@ -1,4 +1,4 @@
 export type { ServiceOverrides, Services } from './createServices';
 export { createServices, getServices, pipelineDeps } from './createServices';
-export type { AuthLevel, EventGridFunctionDefinition, FunctionDefinition, FunctionName, HttpFunctionDefinition, HttpMethod, TimerFunctionDefinition } from './functionTable';
-export { eventGridFunction, FUNCTIONS, httpFunction, timerFunction } from './functionTable';
+export type { AuthLevel, EventGridFunctionDefinition, FunctionDefinition, FunctionName, HttpFunctionDefinition, HttpMethod, QueueFunctionDefinition, TimerFunctionDefinition } from './functionTable';
+export { eventGridFunction, FUNCTIONS, httpFunction, queueFunction, timerFunction } from './functionTable';

@@ -4,9 +4,9 @@
  * RPM (1 s and 10 s windows), refused with 429 + `retry-after-ms` when over, and answered after a latency drawn from the reference fit.
  * `timeCompression` c makes a minute of quota last 60/c seconds: windows, waits and latencies all shrink by c.
  */
+import { promptTokens } from './promptTokens';
 import { latencySampler, referenceLatency } from './quotaLatency';
 import { QuotaLedger } from './quotaLedger';
-import { promptTokens } from './promptTokens';
 import type { Route } from './serviceError';
 import { azureGatewayError, ServiceError } from './serviceError';
 import type { ValidatedChatRequest } from './validateChatRequest';

@@ -12,14 +12,14 @@ import { QueueServiceClient } from '@azure/storage-queue';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { startAzurite } from '../../scripts/dev/startAzurite';
+import { silentLogger } from '../../shared/logging';
 import { createOpenAIClient, OpenAIClassifier } from '../../shared/model';
-import type { ImageDocument } from '../../shared/store';
-import { documentId } from '../../shared/store';
 import type { Services } from '../../shared/runtime';
 import { eventGridFunction, queueFunction } from '../../shared/runtime';
+import type { ImageDocument } from '../../shared/store';
+import { documentId } from '../../shared/store';
 import { QueueParkingLot } from '../../shared/throughput/QueueParkingLot';
 import { QuotaPacer } from '../../shared/throughput/QuotaPacer';
-import { silentLogger } from '../../shared/logging';
 import { blobCreatedEvent } from '../support/blobEvents';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
@@ -55,7 +55,7 @@ beforeAll(async () => {
   app = await startTestApp(fake, { DEFAULT_PROFILE: 'flowers' }, { classifier });
   const queue = queueService.getQueueClient(`parked-${Date.now().toString(36)}`);
   await queue.create();
-  (app.services as Services).parking = { lot: new QueueParkingLot(queue), pacer, queue };
+  (app.services).parking = { lot: new QueueParkingLot(queue), pacer, queue };
 }, 60_000);
 
 afterAll(async () => {

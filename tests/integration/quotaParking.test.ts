@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAzurite } from '../../scripts/dev/startAzurite';
 import { silentLogger } from '../../shared/logging';
 import { createOpenAIClient, OpenAIClassifier } from '../../shared/model';
-import type { Services } from '../../shared/runtime';
 import { eventGridFunction, queueFunction } from '../../shared/runtime';
 import type { ImageDocument } from '../../shared/store';
 import { documentId } from '../../shared/store';
@@ -41,7 +40,7 @@ let queueDir: string;
 beforeAll(async () => {
   queueDir = await mkdtemp(path.join(tmpdir(), 'blobsight-queue-'));
   const azurite = await startAzurite({ location: queueDir, port: 0, root: path.resolve(__dirname, '..', '..'), service: 'queue', unref: true });
-  stopQueue = azurite.stop;
+  stopQueue = () => azurite.stop();
   queueService = QueueServiceClient.fromConnectionString(azurite.connectionString);
   fake = await startFakeOpenAI({ quota: { tpm: TPM, timeCompression: COMPRESSION } });
   // The instance's pacer on the same compressed clock as the fake deployment.

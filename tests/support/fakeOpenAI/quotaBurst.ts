@@ -68,10 +68,13 @@ interface Parked {
 /** The Storage queue's stand-in: messages invisible until their time (a min-heap), a count that includes invisible ones. */
 class MemoryQueue implements ParkingLot<{ id: number; parks: number }> {
   private readonly heap: Parked[] = [];
-  park(item: { id: number; parks: number }, delayMs: number): Promise<void> {
-    this.heap.push({ ...item, visibleAt: Date.now() + delayMs });
+  /** `secondMs`: one quota second in real ms; visibility timeouts are whole seconds, as in Azure Storage. */
+  constructor(private readonly secondMs: number) {}
+  async park(item: { id: number; parks: number }, delayMs: number): Promise<void> {
+    // A queue write is I/O: yield, so a burst of parks never starves the timers.
+    await new Promise((r) => setImmediate(r));
+    this.heap.push({ ...item, visibleAt: Date.now() + Math.ceil(delayMs / this.secondMs) * this.secondMs });
     this.up(this.heap.length - 1);
-    return Promise.resolve();
   }
   backlog(): Promise<number> {
     return Promise.resolve(this.heap.length);
@@ -126,7 +129,7 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
 
-  const queue = new MemoryQueue();
+  const queue = new MemoryQueue(1000 / k);
   let eventGrid = c.uploads;
   let answered = 0;
   let parks = 0;
@@ -164,7 +167,6 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
       // The fake keeps every request; a long run only needs the quota's counters.
       if (c.fake.requests.length > 1_000) c.fake.requests.length = 0;
     } catch (e) {
-      if (process.env['BURST_DEBUG'] !== undefined) console.log('park', item.parks, e instanceof Error ? `${(e as { code?: string }).code} ${e.message.slice(0, 160)}` : e);
       const retryAfterMs = isTransientError(e) && e.code === 'model_throttled' ? (e.retryAfterMs ?? 0) : minuteMs / 60;
       await queue.park({ id: item.id, parks: item.parks + 1 }, parkDelayMs(inst.pacer, item.parks, retryAfterMs, await queue.backlog(), tokensPerRequest()));
       parks++;
@@ -193,16 +195,14 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
       }
       const p: Promise<void> = handle(inst, item).finally(() => running.delete(p));
       running.add(p);
+      // Receiving a message is I/O too.
+      await new Promise((r) => setImmediate(r));
     }
     await Promise.all(running);
   };
 
   const instances = Array.from({ length: c.instances }, instance);
   await Promise.all(instances.map(run));
-  if (process.env['BURST_DEBUG'] !== undefined) {
-    for (const r of c.fake.requests) console.log('fake', r.status, ((r.receivedAt ?? 0) - start) * k, r.error?.slice(0, 140));
-    console.log('pacers', instances.map((i) => i.pacer.snapshot()));
-  }
   loop.disable();
 
   const s = gate.stats;

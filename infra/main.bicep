@@ -40,10 +40,18 @@ param principalType string = 'User'
 ])
 param instanceMemoryMB int = 2048
 
-@description('Most instances the app scales out to. Bounds cost and the load a burst puts on the GPT-4o quota.')
+@description('Events one instance works on at once (Flex Consumption per-instance concurrency for HTTP-pushed Event Grid deliveries).')
+@minValue(1)
+@maxValue(1000)
+param perInstanceConcurrency int = 16
+
+@description('Most instances the app may scale out to. The app gets the smaller of this and quotaInstanceCount (derived from the GPT-4o capacity).')
 @minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 40
+
+@description('PARKING_QUEUE: the Storage queue throttled events wait in for the model quota.')
+param parkingQueueName string = 'parked-events'
 
 // Azure OpenAI
 
@@ -221,6 +229,9 @@ module storage 'app/storage.bicep' = {
       '${imagesContainerName}-renditions'
     ]
     denyPublicNetwork: privateNetwork
+    queueNames: [
+      parkingQueueName
+    ]
   }
 }
 
@@ -295,6 +306,12 @@ module outbound 'app/outbound.bicep' = {
 }
 
 // The function app on Flex Consumption with identity-based settings only.
+// Instances the GPT-4o quota can keep busy (README "Throughput and the quota"): requests in flight at full quota are
+// (capacity × 1,000 TPM ÷ 600 counted tokens per image) per minute × 2.737 s (the reference p99 latency); twice that
+// for headroom, divided by the per-instance concurrency, rounded up. 30K TPM → 1 instance, 450K → 5. More instances
+// than this only share the same quota: they add 429s and cold starts, not throughput.
+var quotaInstanceCount = max(1, (gpt4oCapacity * 1000 * 2737 * 2 + 600 * 60000 * perInstanceConcurrency - 1) / (600 * 60000 * perInstanceConcurrency))
+
 module api 'app/api.bicep' = {
   name: 'api'
   scope: rg
@@ -309,7 +326,7 @@ module api 'app/api.bicep' = {
     deploymentContainerName: deploymentContainerName
     applicationInsightsName: monitoring.outputs.appInsightsName
     instanceMemoryMB: instanceMemoryMB
-    maximumInstanceCount: maximumInstanceCount
+    maximumInstanceCount: min(maximumInstanceCount, quotaInstanceCount)
     imagesContainerName: imagesContainerName
     deadLetterContainerName: deadLetterContainerName
     cosmosEndpoint: cosmos.outputs.endpoint
@@ -330,6 +347,9 @@ module api 'app/api.bicep' = {
     cacheTtlDays: cacheTtlDays
     reviewLeaseSeconds: reviewLeaseSeconds
     outboundWebhooks: outboundWebhooks
+    modelTpm: gpt4oCapacity * 1000
+    parkingQueueName: parkingQueueName
+    perInstanceConcurrency: perInstanceConcurrency
   }
 }
 

@@ -4,7 +4,7 @@ import { app } from '@azure/functions';
 
 import { errorToResponse, json } from '../../shared/http';
 import type { FunctionName, Services } from '../../shared/runtime';
-import { eventGridFunction, getServices, httpFunction, timerFunction } from '../../shared/runtime';
+import { eventGridFunction, getServices, httpFunction, queueFunction, timerFunction } from '../../shared/runtime';
 import { setupTelemetry, withTraceParent } from '../../shared/telemetry';
 import { toHttpContext, toLogger, toResponseInit, toWebRequest } from './adapters';
 
@@ -67,5 +67,19 @@ export function registerTimer(name: FunctionName): TimerHandler {
     context.log(`${def.name} finished`, result);
   };
   app.timer(def.name, { schedule: def.schedule, handler, runOnStartup: false });
+  return handler;
+}
+
+export type QueueHandler = (message: unknown, context: InvocationContext) => Promise<void>;
+
+/** Returns normally when the message may be deleted; throws so the host retries it (then moves it to `<queue>-poison`). */
+export function registerQueue(name: FunctionName): QueueHandler {
+  const def = queueFunction(name);
+  const handler: QueueHandler = async (message, context) => {
+    const result = await def.handler(message, toLogger(context), await getServices());
+    context.log(`${def.name}: ${result.outcome}`);
+  };
+  // The host's identity-based AzureWebJobsStorage connection (AzureWebJobsStorage__queueServiceUri + managed identity).
+  app.storageQueue(def.name, { queueName: def.queueName, connection: 'AzureWebJobsStorage', handler });
   return handler;
 }

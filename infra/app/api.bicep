@@ -85,6 +85,17 @@ param modelTimeoutMs int
 @description('MODEL_MAX_RETRIES.')
 param modelMaxRetries int
 
+@description('MODEL_TPM: the GPT-4o deployment\'s tokens per minute (capacity × 1,000), which each instance paces against.')
+param modelTpm int
+
+@description('PARKING_QUEUE: the Storage queue throttled events wait in.')
+param parkingQueueName string
+
+@description('Events (HTTP-pushed Event Grid deliveries included) one instance works on at once.')
+@minValue(1)
+@maxValue(1000)
+param perInstanceConcurrency int
+
 @description('MAX_MODEL_ATTEMPTS.')
 @minValue(1)
 @maxValue(100)
@@ -162,6 +173,13 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        // Event Grid deliveries arrive as HTTP requests: this bounds the events one instance holds; queue drains are
+        // bounded by host.json (extensions.queues batchSize 16 + newBatchThreshold 8).
+        triggers: {
+          http: {
+            perInstanceConcurrency: perInstanceConcurrency
+          }
+        }
       }
       runtime: {
         name: 'node'
@@ -178,12 +196,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
   name: 'appsettings'
   properties: {
     // Functions host storage (and, through IMAGES_STORAGE_CONNECTION, the app's blob client) with the app identity.
-    // Blob: keys, the timer's schedule and locks, the app package. Table: the host's diagnostic events. No queue: no
-    // trigger here uses one (HTTP and Event Grid are pushed, the timer uses blob leases), so no setting and no role.
+    // Blob: keys, the timer's schedule and locks, the app package. Table: the host's diagnostic events. Queue: the
+    // drainParked trigger and the parking of throttled events (PARKING_QUEUE; Storage Queue Data Contributor).
     AzureWebJobsStorage__credential: 'managedidentity'
     AzureWebJobsStorage__clientId: identity.properties.clientId
     AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
     AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+    AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
     // DefaultAzureCredential (Cosmos DB, Azure OpenAI) picks the user-assigned identity by its client id.
     AZURE_CLIENT_ID: identity.properties.clientId
     IMAGES_STORAGE_CONNECTION: 'AzureWebJobsStorage'
@@ -211,6 +230,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     OUTBOUND_WEBHOOKS: outboundWebhooks
     CACHE_TTL_DAYS: string(cacheTtlDays)
     REVIEW_LEASE_SECONDS: string(reviewLeaseSeconds)
+    // Quota pacing and load levelling (README "Throughput and the quota").
+    MODEL_TPM: string(modelTpm)
+    MAX_INSTANCES: string(maximumInstanceCount)
+    PARKING_QUEUE: parkingQueueName
     // The connection string names the component (its instrumentation key is an id, not a credential); with local
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -16,6 +16,9 @@ param containerNames array
 @description('Private network (main.bicep privateNetwork): refuse public clients. The firewall mode rather than publicNetworkAccess Disabled: Event Grid dead-letters here as a trusted service, and an operator can add a temporary IP rule to upload from outside.')
 param denyPublicNetwork bool = false
 
+@description('Storage queues to create (PARKING_QUEUE: throttled events wait there for the model quota).')
+param queueNames array = []
+
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
   location: location
@@ -66,6 +69,19 @@ resource containers 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   }
 ]
 
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queueName in queueNames: {
+    parent: queueService
+    name: queueName
+  }
+]
+
 output name string = storage.name
 output id string = storage.id
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue

@@ -19,13 +19,14 @@ import { packageRoot } from './packageRoot';
 import { resolveFunctionKey } from './resolveFunctionKey';
 import { startAzurite } from './startAzurite';
 import { startCosmosServer } from './startCosmosServer';
+import { startParkedDrainer } from './startParkedDrainer';
 import { TimerScheduler } from './TimerScheduler';
 
 export interface LocalStackOptions {
   /** Persistent state; npm start uses <repo>/.data (git-ignored). */
   dataDir: string;
   /** 0 = any free port; defaults 10000 / 8081 / 7071. */
-  ports?: { blob?: number; cosmos?: number; host?: number };
+  ports?: { blob?: number; cosmos?: number; host?: number; queue?: number };
   /** Settings on top of the local defaults (and of local.settings.json/.env when readLocalSettings). */
   env?: Record<string, string | undefined>;
   /** npm start: true; tests: false. */
@@ -55,7 +56,7 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_PORTS = { blob: 10000, cosmos: 8081, host: 7071 } as const;
+export const DEFAULT_PORTS = { blob: 10000, cosmos: 8081, host: 7071, queue: 10001 } as const;
 
 /** The container Event Grid's dead-letter blobs go to, beside the images container. */
 export const DEAD_LETTER_CONTAINER = 'deadletter';
@@ -66,10 +67,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const t0 = performance.now();
   const progress = (line: string): void => log(`[${((performance.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${line}`);
   const ports = { ...DEFAULT_PORTS, ...definedOnly(options.ports ?? {}) };
+  // Callers that pick free ports (tests: blob 0) get a free queue port too, never npm start's 10001.
+  if (options.ports?.queue === undefined && options.ports?.blob === 0) ports.queue = 0;
   await checkPortsFree([
     { port: ports.blob, service: 'Azurite blob', usualHolder: 'another Azurite (the VS Code extension, a Docker container, or a `func start` session that started it)' },
     { port: ports.cosmos, service: 'Cosmos DB emulator', usualHolder: 'the Azure Cosmos DB Emulator (Windows app or Docker image)' },
     { port: ports.host, service: 'dev host', usualHolder: '`func start` (Azure Functions Core Tools) or another `npm start`' },
+    { port: ports.queue, service: 'Azurite queue', usualHolder: 'another Azurite (the VS Code extension, a Docker container, or a `func start` session that started it)' },
   ]);
 
   const root = packageRoot();
@@ -95,13 +99,18 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push({ name: 'Azurite', stop: () => azurite.stop() });
     progress(`Azurite blob ready at ${azurite.blobEndpoint}`);
 
+    // The parking queue (PARKING_QUEUE) lives in Azurite's queue service, a second process beside the blob one.
+    const azuriteQueue = await startAzurite({ location: path.join(dataDir, 'azurite'), port: ports.queue, root, service: 'queue' });
+    stops.push({ name: 'Azurite queue', stop: () => azuriteQueue.stop() });
+    progress(`Azurite queue ready at ${azuriteQueue.blobEndpoint}`);
+
     progress(`starting the Cosmos DB emulator server on 127.0.0.1:${ports.cosmos}…`);
     const cosmos = await startCosmosServer({ dir: path.join(dataDir, 'cosmos'), port: ports.cosmos, log: progress });
     stops.push({ name: 'Cosmos server', stop: () => cosmos.stop() });
     progress(`Cosmos DB emulator server ready at ${cosmos.endpoint}`);
 
     const env: Env = {
-      ...withLocalDefaults(given, { AzureWebJobsStorage: azurite.connectionString, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_CREATE_IF_MISSING: 'true' }),
+      ...withLocalDefaults(given, { AzureWebJobsStorage: `${azurite.connectionString}QueueEndpoint=${azuriteQueue.blobEndpoint};`, COSMOS_ENDPOINT: cosmos.endpoint, COSMOS_KEY: cosmos.key, COSMOS_CREATE_IF_MISSING: 'true' }),
       // As App Service injects it when its authentication is on; the dev host refuses a mismatch either way.
       ...(options.signIn === true ? { WEBSITE_AUTH_ENABLED: 'True' } : {}),
     };
@@ -131,6 +140,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     stops.push({ name: 'Event Grid stand-in', stop: () => standIn.stop() });
     const existing = await standIn.start();
     progress(`Event Grid stand-in watching ${services.images.containerName} → ${receiver.name}${existing > 0 ? ` (announcing ${existing} existing blob(s) once)` : ''}`);
+
+    // Throttled events parked in PARKING_QUEUE are drained like the queue trigger does in Azure.
+    const drainer = startParkedDrainer(services, env, table, log);
+    if (drainer !== undefined) {
+      await services.parking?.queue?.createIfNotExists();
+      stops.push({ name: 'parking queue drainer', stop: () => drainer.stop() });
+      progress(`draining parked events from queue ${services.config.throughput.parkingQueue ?? ''}`);
+    }
 
     // After the stand-in: a timer stops before the stores it uses, and its first run sees the announced blobs handled.
     stops.push({ name: 'timers', stop: () => timers.stop() });

@@ -21,12 +21,14 @@ export interface AzuriteOptions {
   stopTimeoutMs?: number;
   /** Let this process exit while Azurite runs (test harnesses: teardown stops it; the IPC wrapper covers a crash). */
   unref?: boolean;
+  /** Which Azurite service this process runs; default 'blob'. The parking queue needs a second one: 'queue'. */
+  service?: 'blob' | 'queue';
 }
 
 export interface RunningAzurite {
   port: number;
   pid: number;
-  /** `http://127.0.0.1:<port>/devstoreaccount1` */
+  /** `http://127.0.0.1:<port>/devstoreaccount1` (for a queue service, its queue endpoint). */
   blobEndpoint: string;
   connectionString: string;
   /** Asks Azurite to close (it saves its database), waits, then kills it if it hangs. Idempotent. */
@@ -40,7 +42,8 @@ export interface RunningAzurite {
  */
 export async function startAzurite(o: AzuriteOptions): Promise<RunningAzurite> {
   mkdirSync(o.location, { recursive: true });
-  const entry = createRequire(path.join(o.root, 'package.json')).resolve('azurite/dist/src/blob/main.js');
+  const service = o.service ?? 'blob';
+  const entry = createRequire(path.join(o.root, 'package.json')).resolve(`azurite/dist/src/${service}/main.js`);
   const wrapper = [
     // Azurite shuts down on SIGTERM (saving its database); emitting the event runs that handler without a real signal.
     // Before Azurite listens for it there is nothing to save; the unref'd timer bounds a close that hangs.
@@ -49,7 +52,7 @@ export async function startAzurite(o: AzuriteOptions): Promise<RunningAzurite> {
     `process.argv.splice(1, 0, ${JSON.stringify(entry)});`,
     `require(${JSON.stringify(entry)});`,
   ].join(' ');
-  const args = ['--blobHost', '127.0.0.1', '--blobPort', String(o.port), '--location', o.location, '--disableTelemetry', '--skipApiVersionCheck', '--silent'];
+  const args = [`--${service}Host`, '127.0.0.1', `--${service}Port`, String(o.port), '--location', o.location, '--disableTelemetry', '--skipApiVersionCheck', '--silent'];
   const child = spawn(process.execPath, ['-e', wrapper, '--', ...args], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true });
   if (o.unref === true) {
     child.unref();
@@ -64,7 +67,7 @@ export async function startAzurite(o: AzuriteOptions): Promise<RunningAzurite> {
       port,
       pid: child.pid as number,
       blobEndpoint,
-      connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};BlobEndpoint=${blobEndpoint};`,
+      connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_ACCOUNT_KEY};${service === 'queue' ? 'QueueEndpoint' : 'BlobEndpoint'}=${blobEndpoint};`,
       stop,
     };
   } catch (e) {

@@ -52,6 +52,9 @@ const values = {
   // Cosmos DB exists already and data-plane RBAC cannot create it; MODEL_PROVIDER is explicit (no silent fallback).
   COSMOS_CREATE_IF_MISSING: 'false',
   MODEL_PROVIDER: 'azure-openai',
+  // The drainParked queue trigger binds %PARKING_QUEUE%: the host refuses to start when a binding's setting is missing.
+  // Locally the queue lives in Azurite (AzureWebJobsStorage), beside the host's own state.
+  PARKING_QUEUE: 'parked-events',
 };
 for (const [from, to] of Object.entries(FROM_AZD)) values[to] = azd[from].trim();
 

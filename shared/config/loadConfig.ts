@@ -4,6 +4,8 @@ import { z } from 'zod';
 import type { AuthSettings } from '../auth/readPrincipal';
 import { platformAuthEnabled } from '../auth/readPrincipal';
 import { ConfigError } from '../errors';
+import type { ThroughputConfig } from '../throughput/loadThroughputConfig';
+import { loadThroughputConfig } from '../throughput/loadThroughputConfig';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -119,6 +121,8 @@ export interface BlobsightConfig {
   cacheTtlDays: number;
   /** How long GET /api/review/next holds an image for one reviewer. */
   reviewLeaseMs: number;
+  /** Quota pacing and load levelling (MODEL_TPM, PARKING_QUEUE, ...): shared/throughput/loadThroughputConfig.ts. */
+  throughput: ThroughputConfig;
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -310,6 +314,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     outbound,
     cacheTtlDays,
     reviewLeaseMs,
+    throughput: loadThroughputConfig(env, issues),
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

@@ -4,6 +4,8 @@ import { getBearerTokenProvider } from '@azure/identity';
 import OpenAI, { AzureOpenAI } from 'openai';
 
 import type { BlobsightConfig, OpenAIModelConfig } from '../config';
+import { pacedFetch } from '../throughput/pacedFetch';
+import type { QuotaPacer } from '../throughput/QuotaPacer';
 import { getCredential } from './getCredential';
 import { gatedFetch } from './modelAttempts';
 import { createFoundryClient } from './providers/createFoundryClient';
@@ -22,6 +24,8 @@ export interface OpenAIClientDeps {
   credential?: TokenCredential;
   /** Defaults to the global fetch; tests pass a fake. */
   fetch?: typeof fetch;
+  /** Paces every attempt against the deployment's quota (MODEL_TPM); outside the gate, so a wait is never counted as paid. */
+  pacer?: { pacer: QuotaPacer; maxWaitMs: number };
 }
 
 /**
@@ -39,7 +43,7 @@ export function createOpenAIClient(model: OpenAIModelConfig, request: BlobsightC
     project: null,
     adminAPIKey: null,
     // Every attempt, the SDK's retries included, passes the gate that counts and time-boxes paid requests.
-    fetch: gatedFetch(deps.fetch ?? globalThis.fetch),
+    fetch: deps.pacer === undefined ? gatedFetch(deps.fetch ?? globalThis.fetch) : pacedFetch(gatedFetch(deps.fetch ?? globalThis.fetch), deps.pacer.pacer, { maxWaitMs: deps.pacer.maxWaitMs }),
   };
 
   if (model.provider === 'azure-ai-foundry') return createFoundryClient(model, common, model.apiKey === undefined ? (deps.credential ?? getCredential()) : undefined);

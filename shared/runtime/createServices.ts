@@ -21,6 +21,9 @@ import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
 import { StatsStore } from '../stats';
 import { createCosmosContainer, ImageStore, ResultCache } from '../store';
+import { createPacer, createParking } from '../throughput/createParking';
+import type { QuotaPacer } from '../throughput/QuotaPacer';
+import type { Parking } from '../throughput/runOrPark';
 
 export interface Services {
   config: BlobsightConfig;
@@ -36,6 +39,8 @@ export interface Services {
   budget: DailyBudget;
   /** Outbound events; absent when neither OUTBOUND_TOPIC_ENDPOINT nor OUTBOUND_WEBHOOKS is set. */
   outbox?: Outbox;
+  /** Throttled events wait here (PARKING_QUEUE) instead of going back to Event Grid; undefined when turned off. */
+  parking?: Parking;
 }
 
 export interface ServiceOverrides {
@@ -74,7 +79,10 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   if (config.outbound.webhooks.length > 0 && config.outbound.webhookSecret !== undefined) publishers.push(webhookPublisher({ urls: config.outbound.webhooks, secret: config.outbound.webhookSecret, backoffMs: config.outbound.webhookRetryMs }));
   const outbox = publishers.length === 0 ? undefined : new Outbox(store, publishers, overrides.log ?? consoleLogger);
   const endpoint = config.model.provider === 'azure-openai' || config.model.provider === 'azure-ai-foundry' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
-  const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch)), {
+  // One pacer per process: every model request of this instance shares its share of the deployment's quota.
+  const pacer = createPacer(config.throughput);
+  const parking = createParking(config.throughput, config.storage, pacer, process.env, storageKeyless ? getCredential() : undefined);
+  const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch, pacer)), {
     ...config.modelBreaker,
     log: overrides.log ?? consoleLogger,
     endpoint,
@@ -112,10 +120,10 @@ export async function createServices(config: BlobsightConfig, overrides: Service
       },
     },
   ];
-  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, stats, budget, ...(outbox === undefined ? {} : { outbox }) };
+  return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, stats, budget, ...(outbox === undefined ? {} : { outbox }), ...(parking === undefined ? {} : { parking }) };
 }
 
-export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined): Promise<Classifier> {
+export async function createClassifier(config: BlobsightConfig, getCredential: (() => TokenCredential) | undefined, fetchImpl: typeof fetch | undefined, pacer?: QuotaPacer): Promise<Classifier> {
   const m = config.model;
   if (m.provider === 'local-detector') {
     // Loaded only when used: tfjs and the model weights stay out of processes that talk to Azure OpenAI.
@@ -126,7 +134,8 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
     m.provider === 'azure-openai' || m.provider === 'azure-ai-foundry'
       ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }
       : { provider: m.provider, deployment: m.model, apiVersion: null };
-  const deps: { credential?: TokenCredential; fetch?: typeof fetch } = {};
+  const deps: { credential?: TokenCredential; fetch?: typeof fetch; pacer?: { pacer: QuotaPacer; maxWaitMs: number } } = {};
+  if (pacer !== undefined) deps.pacer = { pacer, maxWaitMs: config.throughput.maxWaitMs };
   if (needsCredential(m) && getCredential !== undefined) deps.credential = getCredential();
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);

@@ -27,6 +27,9 @@ import type { Logger } from '../logging';
 import type { BlobOutcome } from '../pipeline';
 import { processBlobCreated } from '../pipeline';
 import { ReviewQueue } from '../review';
+import { drainParkedEvent } from '../throughput/drainParkedEvent';
+import type { ParkedOutcome } from '../throughput/runOrPark';
+import { runOrPark } from '../throughput/runOrPark';
 import type { Services } from './createServices';
 import { pipelineDeps } from './createServices';
 import { reconcileTimer } from './reconcileTimer';
@@ -47,8 +50,17 @@ export interface HttpFunctionDefinition {
 export interface EventGridFunctionDefinition {
   name: string;
   trigger: 'eventGrid';
-  /** Resolves when the event is done with; throws when it must be delivered again. */
-  handler(event: unknown, log: Logger, services: Services): Promise<BlobOutcome>;
+  /** Resolves when the event is done with (or parked for the quota); throws when it must be delivered again. */
+  handler(event: unknown, log: Logger, services: Services): Promise<BlobOutcome | ParkedOutcome>;
+}
+
+export interface QueueFunctionDefinition {
+  name: string;
+  trigger: 'queue';
+  /** Binding expression of the queue's name: the app setting that holds it. */
+  queueName: string;
+  /** Resolves when the message may be deleted; throws to have it retried (then moved to `<queue>-poison`). */
+  handler(message: unknown, log: Logger, services: Services): Promise<BlobOutcome | ParkedOutcome>;
 }
 
 export interface TimerFunctionDefinition {
@@ -59,14 +71,22 @@ export interface TimerFunctionDefinition {
   handler(log: Logger, services: Services): Promise<unknown>;
 }
 
-export type FunctionDefinition = HttpFunctionDefinition | EventGridFunctionDefinition | TimerFunctionDefinition;
+export type FunctionDefinition = HttpFunctionDefinition | EventGridFunctionDefinition | TimerFunctionDefinition | QueueFunctionDefinition;
 
 export const FUNCTIONS = [
   {
     // The Event Grid subscription points at this name: renaming it is a breaking change for deployments.
     name: 'classifyBlob',
     trigger: 'eventGrid',
-    handler: (event, log, s) => processBlobCreated(event, pipelineDeps(s, log)),
+    // A throttled event is parked in PARKING_QUEUE (runOrPark) rather than handed back to Event Grid's coarse retries.
+    handler: (event, log, s) => runOrPark(event, 0, s.parking, log, () => processBlobCreated(event, pipelineDeps(s, log))),
+  },
+  {
+    // Drains PARKING_QUEUE at the host's bounded queue concurrency (host.json extensions.queues).
+    name: 'drainParked',
+    trigger: 'queue',
+    queueName: '%PARKING_QUEUE%',
+    handler: (message, log, s) => drainParkedEvent(message, s.parking, log, (event) => processBlobCreated(event, pipelineDeps(s, log))),
   },
   {
     // Safety net for what Event Grid dropped or dead-lettered, and for claims whose worker died.
@@ -238,6 +258,12 @@ export function httpFunction(name: FunctionName): HttpFunctionDefinition {
 export function timerFunction(name: FunctionName): TimerFunctionDefinition {
   const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
   if (f?.trigger !== 'timer') throw new Error(`${name} is not a timer function`);
+  return f;
+}
+
+export function queueFunction(name: FunctionName): QueueFunctionDefinition {
+  const f: FunctionDefinition | undefined = FUNCTIONS.find((d) => d.name === name);
+  if (f?.trigger !== 'queue') throw new Error(`${name} is not a queue function`);
   return f;
 }
 

@@ -42,6 +42,7 @@ const ALLOWED_ROLES: Readonly<Record<string, string>> = {
   'b7e6dc6d-f1e8-4753-8033-0f276bb0955b': 'Storage Blob Data Owner',
   'ba92f5b4-2d11-453d-a403-e96b0029c9fe': 'Storage Blob Data Contributor',
   '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3': 'Storage Table Data Contributor',
+  '974c5e8b-45b9-4653-ba55-5f855dd0fb88': 'Storage Queue Data Contributor',
   '5e0bd9bd-7b93-4f28-af87-19fc36ad61bd': 'Cognitive Services OpenAI User',
   '3913510d-42f4-4e42-8a64-420c390055eb': 'Monitoring Metrics Publisher',
   '00000000-0000-0000-0000-000000000002': 'Cosmos DB Built-in Data Contributor',
@@ -56,6 +57,7 @@ const ALLOWED_ROLES: Readonly<Record<string, string>> = {
 const EXPECTED_ASSIGNMENTS = [
   'appPrincipalId → storage: Storage Blob Data Owner',
   'appPrincipalId → storage: Storage Table Data Contributor',
+  'appPrincipalId → storage: Storage Queue Data Contributor',
   'appPrincipalId → imagesContainer: Storage Blob Data Contributor',
   'appPrincipalId → deadLetterContainer: Storage Blob Data Contributor',
   'appPrincipalId → cosmosDataScope: Cosmos DB Built-in Data Contributor',
@@ -74,6 +76,9 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   AzureWebJobsStorage: 'a connection string would carry the account key; the AzureWebJobsStorage__* identity settings replace it',
   AzureWebJobsStorage__accountName: 'AzureWebJobsStorage__blobServiceUri already names the account',
   COSMOS_KEY: 'keyless: Cosmos DB data-plane RBAC, local auth is off on the account',
+  MODEL_RPM: 'derived from MODEL_TPM (6 per 1,000 TPM)',
+  PACER_UTILISATION: 'the default (0.95) fits every deployment',
+  PACER_MAX_WAIT_MS: 'the default (3 s) fits the event budget',
   AZURE_OPENAI_API_KEY: 'keyless: Entra ID tokens, local auth is off on the account',
   OPENAI_BASE_URL: 'only for OpenAI-compatible endpoints',
   OPENAI_MODEL: 'only for OpenAI-compatible endpoints',
@@ -418,7 +423,8 @@ describe('infra/app/rbac.bicep', () => {
     expect(scopeOf('appInsights')).toBe('Microsoft.Insights/components appInsightsName');
     // The account-wide roles are the Functions host's: blob (keys, locks, package) and table (diagnostic events).
     const accountWide = roleAssignments(file('infra/app/rbac.bicep')).filter((a) => a.line.includes('→ storage:'));
-    expect(accountWide.map((a) => ALLOWED_ROLES[a.guid])).toEqual(['Storage Blob Data Owner', 'Storage Table Data Contributor']);
+    // Queue: the parking queue and the `<queue>-poison` queue the host creates (infraQuota.test.ts).
+    expect(accountWide.map((a) => ALLOWED_ROLES[a.guid])).toEqual(['Storage Blob Data Owner', 'Storage Table Data Contributor', 'Storage Queue Data Contributor']);
   });
 
   it('passes the right principals: the app identity, the system topic identity, and azd\'s principalId', () => {
@@ -576,6 +582,9 @@ describe('app settings (infra/app/api.bicep)', () => {
       if (v !== undefined) return v;
     }
     if (/clientId$|CLIENT_ID$/.test(key)) return '11111111-2222-3333-4444-555555555555';
+    // Computed in main.bicep from the GPT-4o capacity (infraQuota.test.ts checks how): sample values.
+    if (key === 'MODEL_TPM') return '30000';
+    if (key === 'MAX_INSTANCES') return '1';
     if (/Uri$|ENDPOINT$/.test(key)) return `https://${key.toLowerCase().replace(/_/g, '-')}.example.net/`;
     return `<${value.text}>`;
   };

@@ -75,8 +75,10 @@ describe('what azd deploy uploads', { timeout: 60_000 }, () => {
     expect(sum(leftBehind)).toBeLessThan(2 * MB);
     expect(kept.map((p) => p.name)).not.toContain('@vladmandic/human');
     expect(sum(detectorOnly)).toBeGreaterThan(100 * MB);
-    // Everything the service needs on Linux x64 (sharp and libvips, the Azure SDKs, openai, js-tiktoken...), about 135 MB.
-    expect(sum(kept)).toBeLessThan(160 * MB);
+    // Everything the service needs on Linux x64: sharp and libvips, the Azure SDKs, openai, js-tiktoken (about 135 MB),
+    // plus the Azure Monitor OpenTelemetry distro (about 90 MB: sdk-node with its exporters and instrumentations,
+    // deduplicated by pinning our own @opentelemetry packages to the distro's versions; unpinned it was 150 MB more).
+    expect(sum(kept)).toBeLessThan(240 * MB);
     console.log(`production node_modules: ${(sum(all) / MB).toFixed(1)} MB with the detector, ${(sum(kept) / MB).toFixed(1)} MB without (${kept.length} packages)`);
   });
 

@@ -12,6 +12,7 @@ import type { ImageInfo } from './inspectImage';
 import type { JsonSchemaObject } from './jsonSchemaObject';
 import { placeOutsideEnum } from './placeOutsideEnum';
 import { createPromptCache } from './promptCache';
+import { createQuotaGate, type QuotaGate, type QuotaOptions } from './quota';
 import { schemaViolations } from './schemaViolations';
 import { AZURE_API_VERSIONS_DEFAULT } from './serviceContract';
 import { azureGatewayError, invalidRequest, invalidUrl, resourceNotFound, type Route, ServiceError } from './serviceError';
@@ -34,6 +35,8 @@ export interface FakeOpenAIOptions {
   batch?: FilesAndBatchesOptions;
   /** Report `prompt_tokens_details.cached_tokens` for repeated prefixes of 1,024+ tokens, as Azure does; default true. */
   promptCaching?: boolean;
+  /** A deployment with a quota (TPM/RPM windows, 429s, reference latency, time compression): see quota.ts. */
+  quota?: QuotaOptions;
 }
 
 export interface AnswerContext {
@@ -86,6 +89,8 @@ export interface FakeOpenAI {
   readonly requests: RecordedRequest[];
   /** The Files and Batch APIs' state and on-demand outcomes. */
   readonly batch: FakeBatchControl;
+  /** The quota mode's gate (counts, options); undefined without `quota`. */
+  readonly quota: QuotaGate | undefined;
   /** Clears queued faults, recorded requests and the answer rule. */
   reset(): void;
   /** Stops listening and destroys open sockets, hanging requests included. */
@@ -112,6 +117,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
   let closing = false;
   const promptCache = options.promptCaching === false ? undefined : createPromptCache();
   const filesAndBatches = createFilesAndBatches(options.batch ?? {}, { onlineDeployments: deployments, model, maxOutputTokens, rule: () => rule });
+  const quota = options.quota === undefined ? undefined : createQuotaGate(options.quota);
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -175,6 +181,14 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         });
       }
 
+      // The quota is checked on arrival, before the model runs: a 429 costs nothing but time.
+      const verdict = quota?.admit(request, route, url.searchParams.get('api-version') ?? '');
+      if (verdict?.ok === false) throw verdict.error;
+      if (verdict?.ok === true && verdict.latencyMs > 0) {
+        await sleep(verdict.latencyMs);
+        if (closing) return;
+      }
+
       // Drawn only for a request the service would accept: a bad request gets its 400 and leaves the fault queued.
       const fault = faults.shift() ?? plan?.(chatIndex++);
       if (fault?.kind === 'throttle') throw throttled(fault, route, url.searchParams.get('api-version') ?? '');
@@ -208,7 +222,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
         const details = (completion['usage'] as { prompt_tokens_details: { cached_tokens: number } }).prompt_tokens_details;
         details.cached_tokens = promptCache.lookup(deployment ?? request.model ?? '', request);
       }
-      send(res, record, 200, completion, {
+      send(res, record, 200, completion, verdict?.headers ?? {
         'x-ratelimit-remaining-requests': '99',
         'x-ratelimit-remaining-tokens': '99000',
       });
@@ -347,9 +361,11 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
     },
     requests,
     batch: filesAndBatches.control,
+    quota,
     reset(): void {
       promptCache?.clear();
       filesAndBatches.clear();
+      quota?.reset();
       faults.length = 0;
       plan = undefined;
       requests.length = 0;

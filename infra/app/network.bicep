@@ -1,7 +1,7 @@
 // The optional private network (main.bicep privateNetwork = true), as the azd quickstarts offer it: a VNet whose
 // `app` subnet carries the function app's outbound traffic (Flex Consumption VNet integration) and whose
-// `private-endpoints` subnet holds private endpoints for storage (blob and table: the app and the Functions host use
-// no queue), Cosmos DB and Azure OpenAI, each with its private DNS zone linked to the VNet so the usual host names
+// `private-endpoints` subnet holds private endpoints for storage (blob, queue for PARKING_QUEUE's throttled events, and
+// table), Cosmos DB and Azure OpenAI, each with its private DNS zone linked to the VNet so the usual host names
 // resolve to private addresses from inside. The resources themselves turn public access off (their modules).
 
 @description('Off: nothing is deployed (main.bicep privateNetwork = false) and appSubnetId is empty.')
@@ -28,7 +28,7 @@ param appSubnetPrefix string = '10.20.1.0/24'
 @description('Subnet of the private endpoints.')
 param privateEndpointSubnetPrefix string = '10.20.2.0/24'
 
-@description('Storage account reached through private endpoints (blob, table).')
+@description('Storage account reached through private endpoints (blob, queue, table).')
 param storageAccountName string
 
 @description('Cosmos DB account reached through a private endpoint (Sql).')
@@ -86,12 +86,14 @@ resource vnet 'Microsoft.Network/virtualNetworks@2024-05-01' = if (enabled) {
 }
 
 var blobZone = 'privatelink.blob.${environment().suffixes.storage}'
+var queueZone = 'privatelink.queue.${environment().suffixes.storage}'
 var tableZone = 'privatelink.table.${environment().suffixes.storage}'
 var cosmosZone = 'privatelink.documents.azure.com'
 var openAiZone = 'privatelink.openai.azure.com'
 var cognitiveZone = 'privatelink.cognitiveservices.azure.com'
 var zoneNames = !enabled ? [] : [
   blobZone
+  queueZone
   tableZone
   cosmosZone
   openAiZone
@@ -106,6 +108,15 @@ var endpoints = !enabled ? [] : [
     groupId: 'blob'
     zones: [
       blobZone
+    ]
+  }
+  {
+    // The parking queue (PARKING_QUEUE): throttled events wait there and the drainParked trigger reads them.
+    key: 'queue'
+    resourceId: storage.id
+    groupId: 'queue'
+    zones: [
+      queueZone
     ]
   }
   {

@@ -190,17 +190,18 @@ describe('private network (infra/app/network.bicep)', () => {
     expect(property(site?.body ?? null, 'properties', 'virtualNetworkSubnetId')?.text).toBe('empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId');
   });
 
-  it('gives storage (blob, table), Cosmos DB and Azure OpenAI a private endpoint each, with linked private DNS zones', () => {
+  it('gives storage (blob, queue, table), Cosmos DB and Azure OpenAI a private endpoint each, with linked private DNS zones', () => {
     const net = file('infra/app/network.bicep');
     const endpoints = arrayItems(variables(net).get('endpoints')).map((e) => [stringValue(property(e, 'groupId')), property(e, 'resourceId')?.text]);
     expect(endpoints).toEqual([
       ['blob', 'storage.id'],
+      ['queue', 'storage.id'],
       ['table', 'storage.id'],
       ['Sql', 'cosmos.id'],
       ['account', 'openAi.id'],
     ]);
     const zones = arrayItems(variables(net).get('zoneNames')).map((z) => z.text);
-    expect(zones).toEqual(['blobZone', 'tableZone', 'cosmosZone', 'openAiZone', 'cognitiveZone']);
+    expect(zones).toEqual(['blobZone', 'queueZone', 'tableZone', 'cosmosZone', 'openAiZone', 'cognitiveZone']);
     const types = resources(net).map((r) => r.type);
     for (const t of ['Microsoft.Network/privateDnsZones', 'Microsoft.Network/privateDnsZones/virtualNetworkLinks', 'Microsoft.Network/privateEndpoints', 'Microsoft.Network/privateEndpoints/privateDnsZoneGroups']) expect(types).toContain(t);
     expect(variables(net).get('cosmosZone')?.text).toBe("'privatelink.documents.azure.com'");

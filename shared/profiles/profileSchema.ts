@@ -30,8 +30,8 @@ const baseProfile = {
   /**
    * Optional per-label review thresholds that replace `confidenceThreshold` for answers of that label, as
    * `blobsight evaluate --write-thresholds` sets them from measured precision. Keys: the label (single- and
-   * multi-label), `<attribute>.<label>` (attributes). Detection profiles may carry category keys; they are recorded,
-   * and boxes are still kept by `confidenceThreshold`.
+   * multi-label), `<attribute>.<label>` (attributes). Detection profiles carry category keys: boxes are still kept by
+   * `confidenceThreshold`, and a kept box below its category's threshold sends the image to review (decideStatus).
    */
   labelThresholds: z.record(z.string().min(1).max(200), z.number().min(0).max(1)).optional(),
   /**

@@ -4,6 +4,7 @@
  * precision with nothing predicted is 0, as sklearn's zero_division=0; a metric over no images is null). Sections
  * that do not apply are absent. Latency is in milliseconds, money in US dollars.
  */
+import type { ClassDetection, DetectionCounts, DetectionSummary } from './detection/types';
 
 /** Precision / recall / F1 and the support (number of truth items) of one label. */
 export interface LabelScores {
@@ -138,31 +139,12 @@ export interface CostSection {
   images: number;
 }
 
-/** The detection section as issue 11 names it (computed by shared/eval/detection). */
-export interface DetectionCounts {
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  tp: number;
-  fp: number;
-  fn: number;
-}
+/** The detection section as issue 11 names it: the detection evaluator's own summary types (shared/eval/detection). */
+export type { DetectionCounts } from './detection/types';
 
-export interface DetectionSection {
-  AP: number | null;
-  AP50: number | null;
-  AP75: number | null;
-  APsmall: number | null;
-  APmedium: number | null;
-  APlarge: number | null;
-  AR1: number | null;
-  AR10: number | null;
-  AR100: number | null;
-  ARsmall: number | null;
-  ARmedium: number | null;
-  ARlarge: number | null;
+export interface DetectionSection extends DetectionSummary {
   at50: DetectionCounts;
-  perClass: Record<string, DetectionCounts & { AP: number | null; AP50: number | null; AP75: number | null }>;
+  perClass: Record<string, ClassDetection>;
 }
 
 /** Why an image is in the evaluation, and what went wrong with it: the report picks the worst images from these. */

@@ -66,7 +66,9 @@ function banner(s: LocalStack, dataDir: string, root: string, seconds: number): 
         ? `Azure OpenAI deployment ${m.deployment} at ${m.endpoint} (${m.apiKey === undefined ? 'keyless: az login / DefaultAzureCredential' : 'API key'})`
         : m.provider === 'azure-ai-foundry'
           ? `Azure AI Foundry model ${m.deployment} at ${m.endpoint}/models (${m.apiKey === undefined ? 'keyless: az login / DefaultAzureCredential' : 'API key'})`
-          : `OpenAI-compatible model ${m.model} at ${m.baseURL}`;
+          : m.provider === 'azure-ai-vision'
+            ? `Azure AI Vision objects at ${m.endpoint}/computervision (${m.apiKey === undefined ? 'keyless: az login / DefaultAzureCredential' : 'API key'})`
+            : `OpenAI-compatible model ${m.model} at ${m.baseURL}`;
   const container = s.services.images.containerName;
   const rel = (p: string): string => path.relative(process.cwd(), p) || '.';
   return [

@@ -52,7 +52,7 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
   const credentialNeeded = needsCredential(config.model);
   let classifier: Classifier = await createClassifier(config, credentialNeeded ? getCredential : undefined, undefined);
   const capabilities = providerCapabilities(config.model.provider);
-  if (config.model.provider !== 'local-detector' && capabilities.strictJsonSchema && capabilities.imagesPerTurn > 1 && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
+  if (config.model.provider !== 'local-detector' && config.model.provider !== 'azure-ai-vision' && capabilities.strictJsonSchema && capabilities.imagesPerTurn > 1 && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
     // Several images per request (the profile's imagesPerRequest); images in flight at once are grouped, so --concurrency bounds the group size.
     // Only where the provider takes several images in one turn and enforces the keyed strict schema (capabilities.ts).
     const client = createOpenAIClient(config.model, config.modelRequest, credentialNeeded ? { credential: getCredential() } : {});

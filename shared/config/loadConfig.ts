@@ -51,10 +51,15 @@ export type ModelConfig =
    */
   | { provider: 'azure-ai-foundry'; endpoint: string; deployment: string; apiVersion: string; apiKey: string | undefined }
   /** The embedded offline COCO detector: what runs when no model is configured. `modelDir` overrides its files. */
-  | { provider: 'local-detector'; modelDir: string | undefined };
+  | { provider: 'local-detector'; modelDir: string | undefined }
+  /**
+   * Azure AI Vision Image Analysis 4.0 (`features=objects`) for box profiles: `<endpoint>/computervision/imageanalysis:analyze`.
+   * Keyless unless VISION_API_KEY is set; `usdPer1000` overrides the list price (VISION_PRICE_PER_1000).
+   */
+  | { provider: 'azure-ai-vision'; endpoint: string; apiVersion: string; apiKey: string | undefined; usdPer1000: number | undefined };
 
 /** A model reached over the OpenAI chat-completions API. */
-export type OpenAIModelConfig = Exclude<ModelConfig, { provider: 'local-detector' }>;
+export type OpenAIModelConfig = Exclude<ModelConfig, { provider: 'local-detector' | 'azure-ai-vision' }>;
 
 export interface BlobsightConfig {
   storage: StorageConfig;
@@ -134,6 +139,8 @@ export const DEFAULTS = {
   OPENAI_API_VERSION: '2024-10-21',
   /** The GA version of the Azure AI model inference API (ai-model-inference-2025-04-01). */
   FOUNDRY_API_VERSION: '2025-04-01',
+  /** The only GA version of Image Analysis 4.0 (image-analysis-2023-10-01.json). */
+  VISION_API_VERSION: '2023-10-01',
   MODEL_TIMEOUT_MS: 20_000,
   MODEL_MAX_RETRIES: 2,
   MAX_MODEL_ATTEMPTS: 3,
@@ -301,7 +308,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     defaultProfile: parse(
       'DEFAULT_PROFILE',
       z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a profile name'),
-      model?.provider === 'local-detector' ? DEFAULTS.DEFAULT_PROFILE_LOCAL : DEFAULTS.DEFAULT_PROFILE,
+      model?.provider === 'local-detector' || model?.provider === 'azure-ai-vision' ? DEFAULTS.DEFAULT_PROFILE_LOCAL : DEFAULTS.DEFAULT_PROFILE,
       '',
     ),
     profilesDir: read(env, 'PROFILES_DIR'),
@@ -325,6 +332,8 @@ const AZURE_SETTINGS = ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'AZU
 const OPENAI_SETTINGS = ['OPENAI_BASE_URL', 'OPENAI_MODEL', 'OPENAI_API_KEY'] as const;
 /** Azure AI Foundry models (MODEL_PROVIDER=azure-ai-foundry); the first two are required. */
 const FOUNDRY_SETTINGS = ['FOUNDRY_ENDPOINT', 'FOUNDRY_MODEL', 'FOUNDRY_API_KEY', 'FOUNDRY_API_VERSION'] as const;
+/** Azure AI Vision (MODEL_PROVIDER=azure-ai-vision); only the endpoint is required. */
+const VISION_SETTINGS = ['VISION_ENDPOINT', 'VISION_API_KEY', 'VISION_API_VERSION', 'VISION_PRICE_PER_1000'] as const;
 const OTHER_MODEL_SETTINGS = [
   'MODEL_PROVIDER',
   'LOCAL_DETECTOR_MODEL_DIR',
@@ -335,7 +344,7 @@ const OTHER_MODEL_SETTINGS = [
   'MODEL_BREAKER_THRESHOLD',
   'MODEL_BREAKER_COOLDOWN_MS',
 ] as const;
-const MODEL_SETTINGS: readonly string[] = [...AZURE_SETTINGS, ...OPENAI_SETTINGS, ...FOUNDRY_SETTINGS, ...OTHER_MODEL_SETTINGS];
+const MODEL_SETTINGS: readonly string[] = [...AZURE_SETTINGS, ...OPENAI_SETTINGS, ...FOUNDRY_SETTINGS, ...VISION_SETTINGS, ...OTHER_MODEL_SETTINGS];
 
 /** Names other samples and SDKs use for our settings; each is taken as a mistake for the one it maps to. */
 const SETTING_ALIASES: Readonly<Record<string, string>> = {
@@ -358,6 +367,10 @@ const SETTING_ALIASES: Readonly<Record<string, string>> = {
   FOUNDRY_KEY: 'FOUNDRY_API_KEY',
   AZURE_AI_FOUNDRY_ENDPOINT: 'FOUNDRY_ENDPOINT',
   FOUNDRY_URL: 'FOUNDRY_ENDPOINT',
+  VISION_KEY: 'VISION_API_KEY',
+  AZURE_AI_VISION_ENDPOINT: 'VISION_ENDPOINT',
+  COMPUTER_VISION_ENDPOINT: 'VISION_ENDPOINT',
+  VISION_URL: 'VISION_ENDPOINT',
 };
 
 /**
@@ -375,7 +388,9 @@ function misspeltModelSettings(env: Env, provider: string | undefined): string[]
         ? [...OPENAI_SETTINGS, ...OTHER_MODEL_SETTINGS]
         : provider === 'azure-ai-foundry'
           ? [...FOUNDRY_SETTINGS, ...OTHER_MODEL_SETTINGS]
-          : MODEL_SETTINGS,
+          : provider === 'azure-ai-vision'
+            ? [...VISION_SETTINGS, ...OTHER_MODEL_SETTINGS]
+            : MODEL_SETTINGS,
   );
   const issues: string[] = [];
   for (const name of Object.keys(env).sort()) {
@@ -455,7 +470,8 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
   const explicit = read(env, 'MODEL_PROVIDER');
   const issuesBefore = issues.length;
   if (explicit !== 'local-detector') issues.push(...misspeltModelSettings(env, explicit));
-  const provider = explicit ?? inferProvider(env, issues);
+  // VISION_ENDPOINT alone means Vision, as a lone Foundry setting means Foundry: never silently the local detector.
+  const provider = explicit ?? inferProvider(env, issues) ?? (issues.length === issuesBefore && read(env, 'VISION_ENDPOINT') !== undefined ? 'azure-ai-vision' : undefined);
   if (issues.length > issuesBefore) return undefined;
   // With no model configured the embedded detector serves object detection offline, and the default profile follows
   // (see DEFAULT_PROFILE); labelling profiles are then rejected with a reason that says how to configure a model.
@@ -483,7 +499,8 @@ function parseModel(env: Env, issues: string[]): ModelConfig | undefined {
     return { provider, baseURL: baseURL as string, model: model as string, apiKey: read(env, 'OPENAI_API_KEY') };
   }
   if (provider === 'azure-ai-foundry') return parseFoundryModel(env, issues);
-  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible, azure-ai-foundry, local-detector.`);
+  if (provider === 'azure-ai-vision') return parseVisionModel(env, issues);
+  issues.push(`MODEL_PROVIDER=${JSON.stringify(provider)} is not one of azure-openai, openai-compatible, azure-ai-foundry, local-detector, azure-ai-vision.`);
   return undefined;
 }
 
@@ -501,6 +518,24 @@ function parseFoundryModel(env: Env, issues: string[]): ModelConfig | undefined 
   // The API's routes hang off /models; accept the endpoint with or without it, as the portal shows both.
   const base = (endpoint as string).replace(/\/+$/, '').replace(/\/models$/, '');
   return { provider: 'azure-ai-foundry', endpoint: base, deployment: deployment as string, apiVersion, apiKey: read(env, 'FOUNDRY_API_KEY') };
+}
+
+/** Azure AI Vision settings (MODEL_PROVIDER=azure-ai-vision), one block: endpoint, optional key, api-version, price override. */
+function parseVisionModel(env: Env, issues: string[]): ModelConfig | undefined {
+  const endpoint = read(env, 'VISION_ENDPOINT');
+  const apiVersion = read(env, 'VISION_API_VERSION') ?? DEFAULTS.VISION_API_VERSION;
+  const rawPrice = read(env, 'VISION_PRICE_PER_1000');
+  const example = 'Use https://<resource>.cognitiveservices.azure.com (the Azure AI Vision or AI Services resource; /computervision is added).';
+  const before = issues.length;
+  if (endpoint === undefined) issues.push(`VISION_ENDPOINT is not set (MODEL_PROVIDER=azure-ai-vision). ${example}`);
+  else if (!httpUrl.safeParse(endpoint).success) issues.push(`VISION_ENDPOINT=${JSON.stringify(endpoint)} is not a URL. ${example}`);
+  if (!/^\d{4}-\d{2}-\d{2}(-preview)?$/.test(apiVersion)) issues.push(`VISION_API_VERSION=${JSON.stringify(apiVersion)} is not an API version like ${DEFAULTS.VISION_API_VERSION}.`);
+  const usdPer1000 = rawPrice === undefined ? undefined : Number(rawPrice);
+  if (usdPer1000 !== undefined && !(Number.isFinite(usdPer1000) && usdPer1000 >= 0)) issues.push(`VISION_PRICE_PER_1000=${JSON.stringify(rawPrice)} is not a price. Use US dollars per 1,000 transactions, e.g. 1.`);
+  if (issues.length > before) return undefined;
+  // The routes hang off /computervision; accept the endpoint with or without it.
+  const base = (endpoint as string).replace(/\/+$/, '').replace(/\/computervision$/, '');
+  return { provider: 'azure-ai-vision', endpoint: base, apiVersion, apiKey: read(env, 'VISION_API_KEY'), usdPer1000 };
 }
 
 function accountUriFromName(accountName: string | undefined): string | undefined {

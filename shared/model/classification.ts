@@ -25,7 +25,13 @@ export type ClassificationResult =
   | { kind: 'multi-label'; labels: Decision[] }
   | { kind: 'attributes'; attributes: Record<string, Decision> }
   /** `attributes` only for a profile that asks for them too (driving-objects), answered by a vision model. */
-  | { kind: 'objects'; objects: DetectedObject[]; attributes?: Record<string, Decision> };
+  | {
+      kind: 'objects';
+      objects: DetectedObject[];
+      attributes?: Record<string, Decision>;
+      /** Boxes the detector found whose class the profile does not have, by the detector's class name (Azure AI Vision); absent when none. */
+      outsideProfile?: Record<string, number>;
+    };
 
 export interface ModelInfo {
   /** `azure-openai`, `openai-compatible` or `local-detector`. */

@@ -130,6 +130,10 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
     const { createLocalDetector } = await import('../model/localDetector/index.js');
     return createLocalDetector(m.modelDir === undefined ? {} : { modelDir: m.modelDir });
   }
+  if (m.provider === 'azure-ai-vision') {
+    const { createVisionClassifier } = await import('../model/providers/vision/index.js');
+    return createVisionClassifier({ model: m, request: config.modelRequest, getCredential: needsCredential(m) ? getCredential : undefined, fetch: fetchImpl });
+  }
   const info: ModelInfo =
     m.provider === 'azure-openai' || m.provider === 'azure-ai-foundry'
       ? { provider: m.provider, deployment: m.deployment, apiVersion: m.apiVersion }

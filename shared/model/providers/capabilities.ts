@@ -20,7 +20,19 @@ export interface ProviderCapabilities {
   paid: boolean;
   /** Signs in with the app's one credential (DefaultAzureCredential) unless the user configured a key. */
   keyless: boolean;
+  /** Can answer labelling profiles (single-label, multi-label, attributes); absent means yes. */
+  labels?: boolean;
+  /** Bills per request instead of per token: list price in USD per 1,000 transactions (absent: per-token pricing). */
+  usdPer1000Transactions?: number;
 }
+
+/**
+ * Azure AI Vision's S1 list price of Image Analysis with `objects`, USD per 1,000 transactions in the first 1M a month,
+ * as remembered from azure.microsoft.com/pricing/details/cognitive-services/computer-vision/ ("Image Analysis", S1,
+ * 0-1M transactions). NOT verified here (no access to the pricing page while writing it): check it and override with
+ * VISION_PRICE_PER_1000 if it differs. Volume tiers above 1M transactions a month are cheaper and not modelled.
+ */
+export const VISION_S1_USD_PER_1000 = 1;
 
 /** GPT-4o on Azure OpenAI accepts up to 10 images per request in the fake's contract; the service documents no lower per-turn limit. */
 const GPT_4O_IMAGES_PER_TURN = 10;
@@ -37,6 +49,11 @@ const CAPABILITIES: Readonly<Record<ProviderName, ProviderCapabilities>> = {
    */
   'azure-ai-foundry': { strictJsonSchema: false, jsonMode: true, logprobs: false, imagesPerTurn: 1, boxes: false, openAIParameters: false, paid: true, keyless: true },
   'local-detector': { strictJsonSchema: false, jsonMode: false, logprobs: false, imagesPerTurn: 1, boxes: true, openAIParameters: false, paid: false, keyless: false },
+  /**
+   * Image Analysis 4.0 `features=objects`: boxes with the service's own per-box confidence, no prompt, no labels, no
+   * tokens; one image per request, billed per transaction.
+   */
+  'azure-ai-vision': { strictJsonSchema: false, jsonMode: false, logprobs: false, imagesPerTurn: 1, boxes: true, openAIParameters: false, paid: true, keyless: true, labels: false, usdPer1000Transactions: VISION_S1_USD_PER_1000 },
 };
 
 /**

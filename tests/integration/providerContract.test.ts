@@ -5,6 +5,7 @@
  * from, what does an image cost, and what happens to an answer that cannot be used.
  */
 import type { AccessToken, TokenCredential } from '@azure/identity';
+import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../shared/config';
@@ -12,14 +13,18 @@ import type { ErrorCode } from '../../shared/errors';
 import { isPermanentError, isTransientError } from '../../shared/errors';
 import type { Classifier } from '../../shared/model';
 import { costUsd } from '../../shared/model';
+import { providerCapabilities } from '../../shared/model/providers/capabilities';
 import { preprocessImage } from '../../shared/preprocess';
 import type { PreprocessedImage } from '../../shared/preprocess/preprocessedImage';
-import type { LabelProfile } from '../../shared/profiles/profileSchema';
+import { loadProfiles } from '../../shared/profiles';
+import type { LabelProfile, ObjectsProfile } from '../../shared/profiles/profileSchema';
 import { createClassifier } from '../../shared/runtime/createServices';
 import type { FakeFoundry } from '../support/fakeFoundry';
 import { startFakeFoundry } from '../support/fakeFoundry';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
+import type { FakeVision } from '../support/fakeVision';
+import { startFakeVision } from '../support/fakeVision';
 import type { FaultProxy } from '../support/faultProxy';
 import { startFaultProxy } from '../support/faultProxy';
 import { jpeg } from '../support/imageFixtures';
@@ -217,5 +222,90 @@ describe.each([azureOpenAI, azureAIFoundry])('provider contract: $name', (p) => 
     );
     expect(isPermanentError(error) && error.code).toBe('model_invalid_output');
     expect((error as { details: { calls: number; usage: { promptTokens: number } } }).details).toMatchObject({ calls: 2 });
+  });
+});
+
+/**
+ * The same contract for the box provider (MODEL_PROVIDER=azure-ai-vision), on the parts that apply to it: it has no
+ * chat request, prompt or re-ask of a wrong label, so "strict request" is the analyze call the spec defines.
+ */
+describe('provider contract: azure-ai-vision (boxes)', () => {
+  let vision: FakeVision;
+  let boxImage: PreprocessedImage;
+  const boxProfile = loadProfiles().get('driving-objects') as ObjectsProfile;
+  beforeAll(async () => {
+    vision = await startFakeVision();
+    const red = await sharp({ create: { width: 60, height: 40, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+    const bytes = await sharp({ create: { width: 320, height: 240, channels: 3, background: { r: 90, g: 90, b: 90 } } }).composite([{ input: red, left: 20, top: 30 }]).jpeg({ quality: 95 }).toBuffer();
+    boxImage = await preprocessImage(bytes, { detail: 'low', maxBytes: 1_000_000, maxPixels: 1_000_000 });
+  });
+  afterAll(() => vision.close());
+  beforeEach(() => {
+    vision.reset();
+    scopes.length = 0;
+    token = vision.bearerToken;
+  });
+  const visionEnv = (extra: Record<string, string> = {}): Record<string, string> => ({ ...base, MODEL_PROVIDER: 'azure-ai-vision', VISION_ENDPOINT: vision.url, ...extra });
+  const boxClassifier = (extra?: Record<string, string>): Promise<Classifier> => createClassifier(loadConfig(visionEnv(extra)), () => credential, undefined);
+
+  it('sends the analyze request the strict fake accepts: image bytes, features=objects, keyless with the cognitive services scope', async () => {
+    const r = await (await boxClassifier()).classify({ image: boxImage, profile: boxProfile });
+    expect(r.result).toMatchObject({ kind: 'objects', objects: [{ label: 'car' }] });
+    const sent = vision.requests.at(-1);
+    expect(sent).toMatchObject({ method: 'POST', path: '/computervision/imageanalysis:analyze', query: { 'api-version': '2023-10-01', features: 'objects' }, status: 200, bytes: boxImage.jpeg.length });
+    expect(sent?.headers['content-type']).toBe('application/octet-stream');
+    expect(sent?.headers['authorization']).toBe(`Bearer ${vision.bearerToken}`);
+    expect(sent?.headers['ocp-apim-subscription-key']).toBeUndefined();
+    expect(scopes).toEqual(['https://cognitiveservices.azure.com/.default']);
+    expect(r.model).toMatchObject({ provider: 'azure-ai-vision', reportedModel: '2023-10-01' });
+  });
+
+  it("confidence comes from the service's own per-box confidence (no logprobs, no self-estimate)", async () => {
+    vision.setAnswer(({ detected }) => [...detected, { boundingBox: { x: 200, y: 20, w: 40, h: 80 }, tags: [{ name: 'person', confidence: 0.55 }] }]);
+    const r = await (await boxClassifier()).classify({ image: boxImage, profile: boxProfile });
+    if (r.result.kind !== 'objects') throw new Error('not objects');
+    expect(r.result.objects.map((o) => [o.label, o.score])).toEqual([['car', 0.912], ['pedestrian', 0.55]]);
+    expect(r.confidenceSource).toBe('none');
+    expect(r.confidence).toBe(0.55);
+    expect(providerCapabilities('azure-ai-vision')).toMatchObject({ logprobs: false, boxes: true, labels: false, keyless: true, paid: true });
+  });
+
+  it('costs one transaction at the list price per 1,000 (VISION_PRICE_PER_1000 overrides it); no tokens', async () => {
+    const listPrice = providerCapabilities('azure-ai-vision').usdPer1000Transactions ?? Number.NaN;
+    const r = await (await boxClassifier()).classify({ image: boxImage, profile: boxProfile });
+    expect(r.usage).toEqual({ promptTokens: 0, completionTokens: 0, costUsd: listPrice / 1000 });
+    const priced = await (await boxClassifier({ VISION_PRICE_PER_1000: '2.5' })).classify({ image: boxImage, profile: boxProfile });
+    expect(priced.usage.costUsd).toBeCloseTo(0.0025, 12);
+    expect(vision.transactions).toBe(2);
+  });
+
+  it.each<[Failure | '400', 'transient' | 'permanent', ErrorCode]>([
+    ['400', 'permanent', 'invalid_image'],
+    ['401', 'transient', 'model_auth'],
+    ['403', 'transient', 'model_auth'],
+    ['404', 'transient', 'model_deployment_not_found'],
+    ['429', 'transient', 'model_throttled'],
+    ['500', 'transient', 'model_unavailable'],
+    ['503', 'transient', 'model_unavailable'],
+  ])('maps %s to %s %s', async (status, kind, code) => {
+    if (status === '401') token = 'expired-token';
+    if (status === '403') token = vision.forbiddenToken;
+    if (status === '429') vision.enqueue({ kind: 'throttle', retryAfterSeconds: 7 });
+    if (status === '500' || status === '503') vision.enqueue({ kind: 'server-error', status: status === '500' ? 500 : 503 });
+    // 404: an endpoint that is not a Vision resource's root; 400: bytes that are no image (the fake decodes what it is sent).
+    const c = await boxClassifier(status === '404' ? { VISION_ENDPOINT: `${vision.url}/not-vision` } : {});
+    const image = status === '400' ? { ...boxImage, jpeg: Buffer.from('this is not an image at all') } : boxImage;
+    const error = await c.classify({ image, profile: boxProfile }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(vision.requests.at(-1)?.status).toBe(Number(status));
+    expect(kind === 'transient' ? isTransientError(error) : isPermanentError(error)).toBe(true);
+    expect((error as { code: string }).code).toBe(code);
+    if (status === '429') expect((error as { retryAfterMs?: number }).retryAfterMs).toBe(7000);
+    const fix = (error as { details?: { fix?: string } }).details?.fix;
+    if (status === '401' || status === '403') expect(fix).toMatch(/'Cognitive Services User' role on the Azure AI Vision resource of VISION_ENDPOINT/);
+    if (status === '404') expect(fix).toContain('VISION_ENDPOINT has no Image Analysis 4.0');
+    expect(vision.transactions).toBe(0);
   });
 });

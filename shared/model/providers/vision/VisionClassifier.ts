@@ -72,17 +72,15 @@ export class VisionClassifier implements Classifier {
     }
     const upload = await fitVisionLimits(image);
     let answered = 0;
-    let lastReason = '';
     for (;;) {
       const text = await runGated(attempts, this.options.timeoutMs, signal, (gated) => this.analyze(upload.bytes, gated));
       answered++;
       const usage = { promptTokens: 0, completionTokens: 0, costUsd: answered * this.usdPerTransaction };
       const parsed = parseAnalyzeResult(text);
       if (parsed.ok) return this.toClassification(parsed.value, profile, image.original, usage, answered);
-      lastReason = parsed.reason;
       if (answered >= MAX_ANSWERED_CALLS) {
-        throw new PermanentError('model_invalid_output', `Azure AI Vision's answer stayed unusable after ${answered} calls: ${lastReason}`, {
-          details: { reason: 'invalid_answer', message: lastReason, content: text.slice(0, 500), usage, calls: answered },
+        throw new PermanentError('model_invalid_output', `Azure AI Vision's answer stayed unusable after ${answered} calls: ${parsed.reason}`, {
+          details: { reason: 'invalid_answer', message: parsed.reason, content: text.slice(0, 500), usage, calls: answered },
         });
       }
     }

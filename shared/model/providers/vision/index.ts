@@ -10,10 +10,10 @@ export type { VisionUpload } from './fitVisionLimits';
 export { fitVisionLimits } from './fitVisionLimits';
 export type { ProfileObjects } from './toProfileObjects';
 export { toProfileObjects } from './toProfileObjects';
-export type { VisionImageLimits } from './visionContract';
-export { ANALYZE_PATH, OBJECTS_FEATURE, VISION_DEPLOYMENT, VISION_IMAGE_LIMITS } from './visionContract';
 export type { VisionClassifierOptions } from './VisionClassifier';
 export { VisionClassifier } from './VisionClassifier';
+export type { VisionImageLimits } from './visionContract';
+export { ANALYZE_PATH, OBJECTS_FEATURE, VISION_DEPLOYMENT, VISION_IMAGE_LIMITS } from './visionContract';
 export { mapVisionError, VISION_AUTH_FIX, VISION_ENDPOINT_FIX, VisionHttpError } from './visionError';
 
 export interface CreateVisionClassifierOptions {

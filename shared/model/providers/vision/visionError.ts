@@ -31,7 +31,7 @@ export async function visionHttpError(response: Response): Promise<VisionHttpErr
   let error: { code?: string; message?: string; innererror?: unknown } = {};
   try {
     const body = JSON.parse(text) as { error?: unknown };
-    if (typeof body.error === 'object' && body.error !== null) error = body.error as typeof error;
+    if (typeof body.error === 'object' && body.error !== null) error = body.error;
   } catch {
     error = { message: text.slice(0, 200) };
   }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { loadConfig } from '../../shared/config';
 import { isPermanentError, isTransientError } from '../../shared/errors';
 import type { Classifier } from '../../shared/model';
+import { decideStatus } from '../../shared/pipeline/decideStatus';
 import { preprocessImage } from '../../shared/preprocess';
 import { loadProfiles } from '../../shared/profiles';
 import type { ObjectsProfile } from '../../shared/profiles/profileSchema';
@@ -82,6 +83,9 @@ describe('azure-ai-vision classifier on the fake', () => {
     expect(r.usage).toEqual({ promptTokens: 0, completionTokens: 0, costUsd: PER_TRANSACTION });
     expect(r.model).toMatchObject({ provider: 'azure-ai-vision', reportedModel: '2023-10-01' });
     expect(vision.transactions).toBe(1);
+    // The document status follows the local detector's rules: kept boxes stand, a per-class threshold above a box's score sends it to review.
+    expect(decideStatus(r, low)).toBe('classified');
+    expect(decideStatus(r, { ...low, labelThresholds: { pedestrian: 0.9 } })).toBe('needs_review');
   });
 
   it('tags outside the profile are dropped and counted; boxes below its threshold are dropped', async () => {
@@ -202,6 +206,20 @@ describe('driving-objects through the service with MODEL_PROVIDER=azure-ai-visio
     // Delivered again (Event Grid at-least-once): the same document, no second transaction.
     const again = await app.put('driving-objects/vision-1.jpg', bytes);
     expect(['duplicate', 'classified']).toContain(again.outcome);
+    expect(vision.transactions).toBe(1);
+  });
+
+  it('a 429 with retry-after is handed back for redelivery, never final; the redelivery is classified, paid once', async () => {
+    const bytes = await frame(320, 240, [{ left: 20, top: 20, width: 80, height: 60, rgb: RED }]);
+    const upload = await app.upload('driving-objects/throttled.jpg', bytes);
+    vision.enqueue({ kind: 'throttle', retryAfterSeconds: 4 });
+    const error = await app.deliver('driving-objects/throttled.jpg', upload).catch((e: unknown) => e);
+    expect(isTransientError(error) && error.code).toBe('model_throttled');
+    expect((error as { retryAfterMs?: number }).retryAfterMs).toBe(4000);
+    expect(vision.transactions).toBe(0);
+    const again = await app.deliver('driving-objects/throttled.jpg', upload);
+    expect(again.outcome).toBe('classified');
+    expect(vision.requests.map((r) => r.status)).toEqual([429, 200]);
     expect(vision.transactions).toBe(1);
   });
 

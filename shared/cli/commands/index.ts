@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 
 import { backfillCommand } from './backfill';
 import { evaluateCommand } from './evaluate';
+import { finetuneCommand } from './finetune';
 import { createExportCommand } from './export';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
@@ -14,4 +15,4 @@ import { reportCommand } from './report';
 import { runsCommand } from './runs';
 import { visualizeCommand } from './visualize';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand, backfillCommand];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand, backfillCommand, () => finetuneCommand()];

@@ -82,7 +82,7 @@ export class FineTuningApi {
     while (status !== 'processed') {
       if (status === 'error') return undefined;
       await this.#sleep(this.#pollMs);
-      status = (await this.#client.files.retrieve(found.id, { signal })).status as string;
+      status = (await this.#client.files.retrieve(found.id, { signal })).status;
     }
     return found.id;
   }

@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import type { FineTuneCheckpoint, FineTuneEvent, FineTuneJob, FineTuningApi } from './FineTuningApi';
-import { TERMINAL_STATUSES } from './FineTuningApi';
 import type { FineTuneManifest, SplitFacts, StartState, UploadedFile } from './fineTuneManifest';
 import { readManifest, readStartState, writeStartState } from './fineTuneManifest';
+import type { FineTuneCheckpoint, FineTuneEvent, FineTuneJob, FineTuningApi } from './FineTuningApi';
+import { TERMINAL_STATUSES } from './FineTuningApi';
 import { FineTuneUsageError } from './prepareFineTune';
 
 export interface FineTuneProgressState {
@@ -94,10 +94,15 @@ export async function startFineTune(o: StartOptions): Promise<StartResult> {
 
   const seen = new Set<string>();
   let latestEvent: string | null = null;
-  for (;;) {
-    // No signal on the looks: the SDK leaves a listener on it per call, and a job is followed for hours. Ctrl-C ends
-    // the sleep between looks instead.
-    const [events, checkpoints] = await Promise.all([o.api.events(job.id), o.api.checkpoints(job.id)]);
+  for (let look = 0; ; look++) {
+    if (look > 0 && !(await sleep(o.pollMs, o.stop))) return { job, uploaded, created, interrupted: true };
+    // Events and checkpoints first, then the job: the status shown is never older than the checkpoints beside it (a
+    // "pending, 2 checkpoints" line). Once the job has ended, one more look picks up its last events.
+    // No signal on these looks: the SDK leaves a listener on it per call, and a job is followed for hours; Ctrl-C
+    // ends the sleep between looks instead.
+    let [events, checkpoints] = await Promise.all([o.api.events(job.id), o.api.checkpoints(job.id)]);
+    job = await o.api.get(job.id);
+    if (TERMINAL_STATUSES.has(job.status)) [events, checkpoints] = await Promise.all([o.api.events(job.id), o.api.checkpoints(job.id)]);
     for (const e of events) {
       if (seen.has(e.id)) continue;
       seen.add(e.id);
@@ -110,8 +115,6 @@ export async function startFineTune(o: StartOptions): Promise<StartResult> {
       save();
     }
     if (TERMINAL_STATUSES.has(job.status)) break;
-    if (!(await sleep(o.pollMs, o.stop))) return { job, uploaded, created, interrupted: true };
-    job = await o.api.get(job.id);
   }
   state.fineTunedModel = job.fineTunedModel;
   save();

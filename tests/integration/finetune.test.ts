@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import type { AccessToken } from '@azure/identity';
+import { AzureOpenAI, BadRequestError, toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { finetuneCommand } from '../../shared/cli/commands/finetune';
@@ -19,7 +20,7 @@ import type { FakeArm } from '../support/fakeArm/fakeArmServer';
 import { startFakeArm } from '../support/fakeArm/fakeArmServer';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
-import { gif, jpeg } from '../support/imageFixtures';
+import { cmykJpeg, gif, grayscalePng, jpeg } from '../support/imageFixtures';
 
 let fake: FakeOpenAI;
 let arm: FakeArm;
@@ -62,9 +63,17 @@ function io(extra: Partial<FinetuneIo> = {}): Io {
   return state;
 }
 
-async function cli(args: string[], o: Io = io()): Promise<Io> {
-  await runCli(['node', 'blobsight', 'finetune', ...args], buildProgram([() => finetuneCommand(o)]));
-  return o;
+const running = new WeakMap<Promise<Io>, Io>();
+
+function cli(args: string[], o: Io = io()): Promise<Io> {
+  const p = runCli(['node', 'blobsight', 'finetune', ...args], buildProgram([() => finetuneCommand(o)])).then(() => o);
+  running.set(p, o);
+  return p;
+}
+
+/** What a command still running has written to stderr so far. */
+function peekErr(p: Promise<Io>): Promise<string> {
+  return Promise.resolve(running.get(p)?.err ?? '');
 }
 
 interface Photo {
@@ -177,17 +186,21 @@ describe('finetune prepare', () => {
     expect(lines(path.join(out, 'train.jsonl')).length + lines(path.join(out, 'validation.jsonl')).length).toBe(16);
   });
 
-  it('names every image Azure would refuse (a GIF, one over 10 MB) and writes nothing', async () => {
+  it('names every image Azure would refuse (a GIF, one over 10 MB, greyscale, CMYK) and writes nothing', async () => {
     const list = await photos(14);
     list.push({ name: 'anim.gif', bytes: await gif(16, 16), model: 'cat', reviewed: 'cat' });
     list.push({ name: 'huge.jpg', bytes: Buffer.concat([await jpeg(20, 20), Buffer.alloc(10 * 1024 * 1024)]), model: 'dog', reviewed: 'dog' });
+    list.push({ name: 'grey.png', bytes: await grayscalePng(20, 20), model: 'cat', reviewed: 'cat' });
+    list.push({ name: 'print.jpg', bytes: await cmykJpeg(20, 20), model: 'dog', reviewed: 'dog' });
     const run = runFolder(list);
     const out = path.join(work, 'ft');
     const r = await cli(['prepare', run, '--out', out]);
     expect(r.code).toBe(1);
     expect(r.err).toContain('anim.gif: GIF is not accepted by Azure OpenAI vision fine-tuning (JPEG, PNG or WebP only)');
     expect(r.err).toMatch(/huge\.jpg: 10\.0 MB is over Azure OpenAI vision fine-tuning's 10 MB per image/);
-    expect(r.err).toContain('2 problems');
+    expect(r.err).toMatch(/grey\.png: colour mode b-w with 1 channel\(s\); Azure OpenAI vision fine-tuning needs RGB or RGBA/);
+    expect(r.err).toMatch(/print\.jpg: colour mode cmyk/);
+    expect(r.err).toContain('4 problems');
     expect(existsSync(path.join(out, 'train.jsonl'))).toBe(false);
   });
 });
@@ -195,7 +208,17 @@ describe('finetune prepare', () => {
 describe('finetune start', () => {
   it('uploads both files once, creates the job on gpt-4o-2024-08-06, follows it to succeeded and prints the model', async () => {
     const out = await prepared();
-    const r = await cli(['start', out, '--poll-interval', '0.01']);
+    // Held after two of its three epochs, so the progress line is seen mid-run whatever the machine's speed.
+    fake.batch.fineTuning.nextOutcome('hold');
+    const following = cli(['start', out, '--poll-interval', '0.01']);
+    let held: string | undefined;
+    for (let i = 0; i < 500 && held === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      held = fake.batch.fineTuning.jobs().find((j) => j.status === 'running')?.id;
+    }
+    for (let i = 0; i < 500 && !(await peekErr(following)).includes('running, 2 checkpoint(s)'); i++) await new Promise((r) => setTimeout(r, 10));
+    fake.batch.fineTuning.release(held as string);
+    const r = await following;
     expect(r.code, r.err).toBe(0);
     const files = fake.batch.files().filter((f) => f.purpose === 'fine-tune');
     expect(files).toHaveLength(2);
@@ -206,7 +229,8 @@ describe('finetune start', () => {
     expect(files.map((f) => f.id).sort()).toEqual([job?.trainingFile, job?.validationFile].sort());
     expect(r.out).toContain(`fine_tuned_model: gpt-4o-2024-08-06.ft-${job?.id.replace(/^ftjob-/, '') ?? ''}-pets`);
     // The progress line: status, events, checkpoints.
-    expect(r.err).toMatch(/fine-tune ftjob-\w+: running, [0-3] checkpoint/);
+    expect(r.err).toMatch(/fine-tune ftjob-\w+: running, 2 checkpoint\(s\), latest gpt-4o-2024-08-06\.ft-\w+:ckpt-step-20 \(step 20\)/);
+    expect(r.err).not.toMatch(/pending, [1-9] checkpoint/);
     expect(r.err).toContain('Checkpoint created at step 30.');
     expect(r.err).toMatch(/3 checkpoint\(s\), latest gpt-4o-2024-08-06\.ft-\w+:ckpt-step-30/);
 
@@ -320,5 +344,47 @@ describe('finetune deploy', () => {
     expect(wrong.err).toContain('400 DeploymentModelNotSupported');
     // --yes without an account is a usage error.
     expect((await cli(['deploy', model, '--deployment', 'x', '--yes'])).code).toBe(2);
+  });
+});
+
+describe('the fake fine-tuning API', () => {
+  it('refuses what Azure refuses at create, and fails a job whose file breaks the vision data rules, naming the line', async () => {
+    const sdk = new AzureOpenAI({ baseURL: `${fake.url}/openai`, apiKey: fake.apiKey, apiVersion: fake.apiVersion, maxRetries: 0 });
+    const example = (assistant: unknown = '{"label":"cat","confidence":1}'): string =>
+      JSON.stringify({ messages: [{ role: 'system', content: 's' }, { role: 'user', content: [{ type: 'text', text: 't' }, { type: 'image_url', image_url: { url: 'https://example.com/a.jpg' } }] }, { role: 'assistant', content: assistant }] });
+    const upload = async (text: string, purpose: 'fine-tune' | 'batch' = 'fine-tune'): Promise<string> => {
+      const f = await sdk.files.create({ file: await toFile(Buffer.from(text), 'x.jsonl'), purpose });
+      await new Promise((r) => setTimeout(r, 5));
+      return f.id;
+    };
+    const until = async (id: string): Promise<{ status: string; error?: { message?: string } | null }> => {
+      for (let i = 0; i < 200; i++) {
+        const j = await sdk.fineTuning.jobs.retrieve(id);
+        if (['succeeded', 'failed', 'cancelled'].includes(j.status)) return j;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error('job did not end');
+    };
+    const ten = Array.from({ length: 10 }, () => example()).join('\n');
+
+    await expect(sdk.fineTuning.jobs.create({ model: 'gpt-4o-2024-08-06', training_file: await upload(ten, 'batch') })).rejects.toThrow(/purpose 'batch'; fine-tuning needs purpose 'fine-tune'/);
+    await expect(sdk.fineTuning.jobs.create({ model: 'gpt-4o-2024-08-06', training_file: 'file-missing' })).rejects.toBeInstanceOf(BadRequestError);
+    await expect(sdk.fineTuning.jobs.create({ model: 'gpt-4o-mini-2024-07-18-nope', training_file: await upload(ten) })).rejects.toThrow(/does not support fine-tuning/);
+    await expect(sdk.fineTuning.jobs.create({ model: 'gpt-4o-2024-08-06', training_file: await upload(ten), suffix: 'has spaces' })).rejects.toThrow(/suffix/);
+
+    const few = await sdk.fineTuning.jobs.create({ model: 'gpt-4o-2024-08-06', training_file: await upload(Array.from({ length: 9 }, () => example()).join('\n')) });
+    expect(few.status).toBe('pending'); // Azure's FineTuningState, not OpenAI's validating_files
+    expect((await until(few.id)).error?.message).toContain('9 example(s); at least 10 are required');
+
+    const imageInAnswer = [...Array.from({ length: 10 }, () => example()), example([{ type: 'image_url', image_url: { url: 'https://example.com/b.jpg' } }])].join('\n');
+    const bad = await sdk.fineTuning.jobs.create({ model: 'gpt-4o-2024-08-06', training_file: await upload(imageInAnswer) });
+    expect((await until(bad.id)).error?.message).toContain('Line 11: an assistant message contains an image');
+
+    const gifLine = JSON.stringify({ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/gif;base64,R0lGODlh' } }] }, { role: 'assistant', content: 'x' }] });
+    const gifJob = await sdk.fineTuning.jobs.create({ model: 'gpt-4o-2024-08-06', training_file: await upload([gifLine, ...Array.from({ length: 10 }, () => example())].join('\n')) });
+    expect((await until(gifJob.id)).error?.message).toContain('Line 1: image type image/gif is not supported');
+
+    const other = new AzureOpenAI({ baseURL: `${fake.url}/openai`, apiKey: fake.apiKey, apiVersion: '2023-01-01', maxRetries: 0 });
+    await expect(other.fineTuning.jobs.list()).rejects.toThrow(/API version not supported/);
   });
 });

@@ -7,8 +7,8 @@ import type { Command } from 'commander';
 
 import { backfillCommand } from './backfill';
 import { evaluateCommand } from './evaluate';
-import { finetuneCommand } from './finetune';
 import { createExportCommand } from './export';
+import { finetuneCommand } from './finetune';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
 import { reportCommand } from './report';

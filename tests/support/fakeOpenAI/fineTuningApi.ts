@@ -204,7 +204,7 @@ export function createFakeFineTuning(files: FakeFiles, options: FineTuningOption
       validationFile: validation,
       nEpochs,
       seed: (seed as number | undefined) ?? randomBytes(4).readUInt32BE(0) >>> 1,
-      suffix: (suffix as string | undefined) ?? null,
+      suffix: (suffix) ?? null,
       outcome: outcomes.shift() ?? 'succeed',
       createdMs: Date.now(),
       runningAt: null,

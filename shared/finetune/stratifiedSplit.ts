@@ -1,4 +1,5 @@
 /** A seeded train/validation split that keeps each label's share: the same seed and items give the same split. */
+import { mulberry32 } from './mulberry32';
 
 export interface Split<T> {
   train: T[];
@@ -32,16 +33,4 @@ export function stratifiedSplit<T>(items: readonly T[], stratum: (item: T) => st
     train.push(...group.slice(n));
   }
   return { train, validation };
-}
-
-/** A small, well-known 32-bit seeded PRNG; Math.random cannot be seeded. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

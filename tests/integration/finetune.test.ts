@@ -16,6 +16,8 @@ import { buildProgram, runCli } from '../../shared/cli/program';
 import type { FinetuneIo } from '../../shared/finetune/finetuneIo';
 import type { FineTuneManifest, StartState } from '../../shared/finetune/fineTuneManifest';
 import type { PredictionRecord } from '../../shared/runs';
+import type { ImageDocument } from '../../shared/store/imageDocument';
+import { createTestContainer, testEnv } from '../support/emulators';
 import type { FakeArm } from '../support/fakeArm/fakeArmServer';
 import { startFakeArm } from '../support/fakeArm/fakeArmServer';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
@@ -130,6 +132,16 @@ async function prepared(reviewed = 14): Promise<string> {
   return out;
 }
 
+/** The id of the fake's running job, once there is one (bounded: 5 s). */
+async function runningJob(): Promise<string | undefined> {
+  for (let i = 0; i < 500; i++) {
+    const id = fake.batch.fineTuning.jobs().find((j) => j.status === 'running')?.id;
+    if (id !== undefined) return id;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return undefined;
+}
+
 const startState = (dir: string): StartState => JSON.parse(readFileSync(path.join(dir, 'start.json'), 'utf8')) as StartState;
 
 describe('finetune prepare', () => {
@@ -172,6 +184,55 @@ describe('finetune prepare', () => {
     expect(readFileSync(path.join(again, 'validation.jsonl'), 'utf8')).toBe(readFileSync(path.join(out, 'validation.jsonl'), 'utf8'));
   });
 
+  it('--from-service: trains on the reviewed documents of the profile, images downloaded from the container', async () => {
+    const container = await createTestContainer('finetune');
+    try {
+      const docs: Partial<ImageDocument>[] = [];
+      for (let i = 0; i < 14; i++) {
+        const name = `pets/p-${String(i).padStart(2, '0')}.jpg`;
+        const bytes = await jpeg(24 + i, 16 + i);
+        await container.value.getBlockBlobClient(name).uploadData(bytes);
+        const label = i % 2 === 0 ? 'cat' : 'dog';
+        docs.push({
+          id: `doc-${i}`,
+          type: 'image',
+          blob: { container: container.value.containerName, name, url: container.value.getBlockBlobClient(name).url, contentLength: bytes.length } as ImageDocument['blob'],
+          profile: { name: i === 13 ? 'flowers' : 'pets', version: '1' },
+          status: 'needs_review',
+          result: { kind: 'single-label', label: 'dog', confidence: 0.5 },
+          // 12 reviewed pets documents; one not reviewed, one of another profile: both left out.
+          review: i === 12 ? null : { result: { kind: 'single-label', label, confidence: null }, labels: [label], reviewer: 'r', note: null, reviewedAt: '2026-12-01T00:00:00Z' },
+          confidence: 0.5,
+          confidenceSource: 'logprobs',
+          image: { width: 24 + i, height: 16 + i, format: 'jpeg' } as ImageDocument['image'],
+          model: null,
+          usage: { promptTokens: 0, completionTokens: 0, costUsd: 0, modelCalls: 1 } as ImageDocument['usage'],
+          timings: { downloadMs: 0, preprocessMs: 0, modelMs: 0, totalMs: 0 } as ImageDocument['timings'],
+          cached: null,
+          error: null,
+          updatedAt: '2026-12-01T00:00:00Z',
+        });
+      }
+      const listed: { profile?: string }[] = [];
+      const store = {
+        list: (q: { profile?: string }) => {
+          listed.push(q);
+          return Promise.resolve({ items: docs.filter((d) => q.profile === undefined || d.profile?.name === q.profile) as ImageDocument[], continuationToken: null });
+        },
+      };
+      const o = io({ env: testEnv(), openStore: () => Promise.resolve(store as never), openImages: () => container.value });
+      const out = path.join(work, 'ft-service');
+      const r = await cli(['prepare', '--from-service', '--profile', 'pets', '--out', out, '--validation-share', '0.1'], o);
+      expect(r.code, r.err).toBe(0);
+      expect(listed[0]?.profile).toBe('pets');
+      const all = [...lines(path.join(out, 'train.jsonl')), ...lines(path.join(out, 'validation.jsonl'))];
+      expect(all).toHaveLength(12);
+      expect(all.filter((e) => (JSON.parse(e.messages.at(-1)?.content as string) as { label: string }).label === 'cat')).toHaveLength(6);
+    } finally {
+      await container.cleanup();
+    }
+  });
+
   it('refuses fewer than 10 reviewed examples, says what would help, and writes nothing; model answers count only when asked', async () => {
     const run = runFolder(await photos(8, 8));
     const out = path.join(work, 'ft');
@@ -211,11 +272,7 @@ describe('finetune start', () => {
     // Held after two of its three epochs, so the progress line is seen mid-run whatever the machine's speed.
     fake.batch.fineTuning.nextOutcome('hold');
     const following = cli(['start', out, '--poll-interval', '0.01']);
-    let held: string | undefined;
-    for (let i = 0; i < 500 && held === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      held = fake.batch.fineTuning.jobs().find((j) => j.status === 'running')?.id;
-    }
+    const held = await runningJob();
     for (let i = 0; i < 500 && !(await peekErr(following)).includes('running, 2 checkpoint(s)'); i++) await new Promise((r) => setTimeout(r, 10));
     fake.batch.fineTuning.release(held as string);
     const r = await following;
@@ -261,11 +318,7 @@ describe('finetune start', () => {
     const out = await prepared();
     fake.batch.fineTuning.nextOutcome('hold');
     const following = cli(['start', out, '--poll-interval', '0.01']);
-    let jobId: string | undefined;
-    for (let i = 0; i < 400 && jobId === undefined; i++) {
-      await new Promise((r) => setTimeout(r, 10));
-      jobId = fake.batch.fineTuning.jobs().find((j) => j.status === 'running')?.id;
-    }
+    const jobId = await runningJob();
     expect(jobId).toBeDefined();
     const cancel = await cli(['cancel', jobId as string]);
     expect(cancel.code, cancel.err).toBe(0);

@@ -23,6 +23,7 @@ import { startFakeArm } from '../support/fakeArm/fakeArmServer';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
 import { cmykJpeg, gif, grayscalePng, jpeg } from '../support/imageFixtures';
+import { SHARED_SPECS_DIR } from '../support/specs';
 
 let fake: FakeOpenAI;
 let arm: FakeArm;
@@ -439,5 +440,68 @@ describe('the fake fine-tuning API', () => {
 
     const other = new AzureOpenAI({ baseURL: `${fake.url}/openai`, apiKey: fake.apiKey, apiVersion: '2023-01-01', maxRetries: 0 });
     await expect(other.fineTuning.jobs.list()).rejects.toThrow(/API version not supported/);
+  });
+});
+
+/** The GA authoring spec (../shared/specs); the check below skips, saying so, where that reference copy is absent. */
+const AUTHORING_SPEC = path.join(SHARED_SPECS_DIR, 'azure-openai-authoring-2024-10-21', 'azureopenai.json');
+
+interface SpecSchema {
+  required?: string[];
+  properties?: Record<string, { $ref?: string; type?: string; items?: { $ref?: string } }>;
+  enum?: string[];
+}
+
+/** Required properties, primitive types and enum-valued properties ($ref to an enum definition) of one definition. */
+function specProblems(defs: Record<string, SpecSchema>, name: string, value: Record<string, unknown>): string[] {
+  const def = defs[name];
+  if (def === undefined) return [`no definition ${name}`];
+  const problems = (def.required ?? []).filter((k) => value[k] === undefined).map((k) => `${name}.${k} is required`);
+  for (const [key, prop] of Object.entries(def.properties ?? {})) {
+    const v = value[key];
+    if (v === undefined || v === null) continue;
+    const ref = prop.$ref?.replace('#/definitions/', '');
+    const target = ref === undefined ? undefined : defs[ref];
+    if (target?.enum !== undefined && !target.enum.includes(v as string)) problems.push(`${name}.${key} = ${JSON.stringify(v)} is not one of ${target.enum.join(', ')}`);
+    if (prop.type === 'integer' && !Number.isInteger(v)) problems.push(`${name}.${key} is not an integer`);
+    if (prop.type === 'string' && typeof v !== 'string') problems.push(`${name}.${key} is not a string`);
+  }
+  return problems;
+}
+
+describe('the fake fine-tuning API against the published GA spec', () => {
+  it.skipIf(!existsSync(AUTHORING_SPEC))(`answers with the spec's FineTuningJob, event and checkpoint shapes and states (needs ../shared/specs/azure-openai-authoring-2024-10-21/azureopenai.json)`, async () => {
+    const defs = (JSON.parse(readFileSync(AUTHORING_SPEC, 'utf8')) as { definitions: Record<string, SpecSchema> }).definitions;
+    const base = `${fake.url}/openai/fine_tuning/jobs`;
+    const q = `api-version=${fake.apiVersion}`;
+    const get = async (url: string, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> => {
+      const res = await fetch(url, { ...init, headers: { 'api-key': fake.apiKey, 'content-type': 'application/json' } });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const out = await prepared();
+    expect((await cli(['start', out, '--poll-interval', '0.01'])).code).toBe(0);
+    const id = fake.batch.fineTuning.jobs()[0]?.id ?? '';
+
+    const job = await get(`${base}/${id}?${q}`);
+    expect(job.status).toBe(200);
+    expect(specProblems(defs, 'FineTuningJob', job.body)).toEqual([]);
+    expect(specProblems(defs, 'FineTuningHyperParameters', job.body['hyperparameters'] as Record<string, unknown>)).toEqual([]);
+    const list = await get(`${base}?${q}&limit=1`);
+    expect(specProblems(defs, 'FineTuningJobList', list.body)).toEqual([]);
+    const events = await get(`${base}/${id}/events?${q}`);
+    expect(specProblems(defs, 'FineTuningJobEventList', events.body)).toEqual([]);
+    const eventItems = events.body['data'] as Record<string, unknown>[];
+    expect(eventItems.length).toBeGreaterThan(3);
+    for (const e of eventItems) expect(specProblems(defs, 'FineTuningJobEvent', e)).toEqual([]);
+    const checkpoints = await get(`${base}/${id}/checkpoints?${q}`);
+    const checkpointItems = checkpoints.body['data'] as Record<string, unknown>[];
+    expect(checkpointItems).toHaveLength(3);
+    for (const c of checkpointItems) expect(specProblems(defs, 'FineTuningJobCheckpoint', c)).toEqual([]);
+    // Create answers 201 with a Location header (spec); cancel of an ended job and a missing api-version are refused.
+    const created = await fetch(`${base}?${q}`, { method: 'POST', headers: { 'api-key': fake.apiKey, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-4o-2024-08-06', training_file: fake.batch.fineTuning.jobs()[0]?.trainingFile }) });
+    expect(created.status).toBe(201);
+    expect(created.headers.get('location')).toMatch(/\/openai\/fine_tuning\/jobs\/ftjob-/);
+    expect((await get(`${base}/${id}/cancel?${q}`, { method: 'POST' })).status).toBe(400);
+    expect((await get(`${base}/${id}`)).status).toBe(404);
   });
 });

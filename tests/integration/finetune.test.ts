@@ -369,6 +369,13 @@ describe('finetune start', () => {
     expect(resumed.code, resumed.err).toBe(0);
     expect(fake.batch.fineTuning.created).toBe(1);
     expect(startState(out).job?.id).toBe(fake.batch.fineTuning.jobs()[0]?.id);
+
+    // --resume JOB_ID follows a given job (for a folder whose start.json was lost) without creating one.
+    const jobId = fake.batch.fineTuning.jobs()[0]?.id ?? '';
+    const followed = await cli(['start', out, '--resume', jobId, '--poll-interval', '0.01']);
+    expect(followed.code, followed.err).toBe(0);
+    expect(followed.out).toContain(`Job ${jobId} succeeded.`);
+    expect(fake.batch.fineTuning.created).toBe(1);
   });
 });
 

@@ -45,7 +45,9 @@ const PLACEHOLDER: AccountRef = { subscription: '<subscription-id>', resourceGro
 
 export function planDeployment(r: { account: AccountRef | undefined; deployment: string; model: string; sku: DeploymentSku; capacity: number }): DeploymentPlan {
   const a = r.account ?? PLACEHOLDER;
-  const path = `/subscriptions/${encodeURIComponent(a.subscription)}/resourceGroups/${encodeURIComponent(a.resourceGroup)}/providers/Microsoft.CognitiveServices/accounts/${encodeURIComponent(a.account)}/deployments/${encodeURIComponent(r.deployment)}?api-version=${ARM_API_VERSION}`;
+  // Placeholders are printed for a person to fill in, not percent-encoded.
+  const seg = r.account === undefined ? (s: string) => s : encodeURIComponent;
+  const path = `/subscriptions/${seg(a.subscription)}/resourceGroups/${seg(a.resourceGroup)}/providers/Microsoft.CognitiveServices/accounts/${seg(a.account)}/deployments/${encodeURIComponent(r.deployment)}?api-version=${ARM_API_VERSION}`;
   const azCommand = [
     'az cognitiveservices account deployment create',
     `--subscription ${shellQuote(a.subscription)}`,

@@ -403,8 +403,13 @@ describe('finetune deploy', () => {
     const wrong = await cli(['deploy', 'gpt-4o-2024-08-06.ft-nope', '--deployment', 'x', '--resource', ACCOUNT_ID, '--arm-endpoint', arm.url, '--yes']);
     expect(wrong.code).toBe(1);
     expect(wrong.err).toContain('400 DeploymentModelNotSupported');
-    // --yes without an account is a usage error.
+    // --yes without an account is a usage error; without --yes the command is printed with placeholders to fill in.
     expect((await cli(['deploy', model, '--deployment', 'x', '--yes'])).code).toBe(2);
+    const template = await cli(['deploy', model, '--deployment', 'x', '--sku', 'DeveloperTier']);
+    expect(template.code).toBe(0);
+    expect(template.out).toContain("--name '<openai-account>'");
+    expect(template.out).toContain('/accounts/<openai-account>/deployments/x?api-version=2024-10-01');
+    expect(template.out).toContain('"sku":{"name":"DeveloperTier","capacity":1}');
   });
 });
 

@@ -35,9 +35,9 @@ export class BatchApi {
     this.#sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  /** Uploads with purpose `batch` and waits until Azure has processed the file (a batch on a pending file is refused). */
-  async upload(name: string, content: string, signal?: AbortSignal): Promise<string> {
-    const file = await this.#client.files.create({ file: await toFile(Buffer.from(content, 'utf8'), name, { type: 'application/jsonl' }), purpose: 'batch' }, { signal });
+  /** Uploads with purpose `batch` (or `fine-tune`, for shared/finetune) and waits until Azure has processed the file (a batch or job on a pending file is refused). */
+  async upload(name: string, content: string, signal?: AbortSignal, purpose: 'batch' | 'fine-tune' = 'batch'): Promise<string> {
+    const file = await this.#client.files.create({ file: await toFile(Buffer.from(content, 'utf8'), name, { type: 'application/jsonl' }), purpose }, { signal });
     let status = file.status;
     while (status !== 'processed') {
       if (status === 'error') throw new Error(`The uploaded file ${file.id} could not be processed: ${file.status_details ?? 'no details'}`);

@@ -107,7 +107,7 @@ async function exportAction(run: string | undefined, opts: ExportOptions, io: Co
 }
 
 /** Local files are read from where the run found them; blobs (a run over a container, or the service) are downloaded. */
-async function loadImage(record: PredictionRecord, io: CommandIo, getConfig: () => BlobsightConfig): Promise<Buffer> {
+export async function loadImage(record: PredictionRecord, io: CommandIo, getConfig: () => BlobsightConfig): Promise<Buffer> {
   if (record.source.kind === 'file') return readFile(record.source.location);
   const config = getConfig();
   const images = openServiceImages(io, config);

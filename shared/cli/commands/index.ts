@@ -8,10 +8,11 @@ import type { Command } from 'commander';
 import { backfillCommand } from './backfill';
 import { evaluateCommand } from './evaluate';
 import { createExportCommand } from './export';
+import { finetuneCommand } from './finetune';
 import { createImportCommand } from './import';
 import { labelCommand } from './label';
 import { reportCommand } from './report';
 import { runsCommand } from './runs';
 import { visualizeCommand } from './visualize';
 
-export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand, backfillCommand];
+export const COMMANDS: readonly (() => Command)[] = [labelCommand, runsCommand, () => createExportCommand(), () => createImportCommand(), () => evaluateCommand(), visualizeCommand, reportCommand, backfillCommand, () => finetuneCommand()];

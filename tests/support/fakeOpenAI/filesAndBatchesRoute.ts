@@ -6,6 +6,7 @@ import { buildCompletion } from './buildCompletion';
 import type { AnswerContext, AnswerRule } from './fakeOpenAIServer';
 import type { FakeFile, FakeFiles } from './filesApi';
 import { createFakeFiles } from './filesApi';
+import { createFakeFineTuning, type FakeFineTuningControl, type FineTuningOptions } from './fineTuningApi';
 import { schemaViolations } from './schemaViolations';
 import { ServiceError } from './serviceError';
 import { validateChatRequest } from './validateChatRequest';
@@ -17,6 +18,8 @@ export interface FilesAndBatchesOptions {
   /** Per-file line limit; default 100,000. */
   batchMaxLines?: number;
   fileProcessingMs?: number;
+  /** The fine-tuning jobs API (fineTuningApi.ts) on the same files. */
+  fineTuning?: FineTuningOptions;
 }
 
 /** Test controls for the Files and Batch APIs. */
@@ -28,6 +31,7 @@ export interface FakeBatchControl {
   fileContent(id: string): Buffer | undefined;
   /** Batch lines answered by the model: what Azure bills at batch prices. */
   readonly linesAnswered: number;
+  readonly fineTuning: FakeFineTuningControl;
 }
 
 export interface FilesAndBatches {
@@ -46,6 +50,7 @@ export function createFilesAndBatches(options: FilesAndBatchesOptions, deps: { o
     ...(options.batchMaxLines === undefined ? {} : { maxLines: options.batchMaxLines }),
     answer: answerLine,
   });
+  const fineTuning = createFakeFineTuning(files, options.fineTuning);
 
   let lineIndex = 0;
   async function answerLine(body: unknown): Promise<{ status: number; body: unknown }> {
@@ -66,9 +71,10 @@ export function createFilesAndBatches(options: FilesAndBatchesOptions, deps: { o
   }
 
   return {
-    matches: (pathname) => /^\/openai\/(files|batches)(\/|$)/.test(pathname),
+    matches: (pathname) => /^\/openai\/(files|batches|fine_tuning)(\/|$)/.test(pathname),
     async serve(method, pathname, query, headers, raw) {
       if (pathname.startsWith('/openai/files')) return files.handle(method, pathname, query, headers, raw);
+      if (pathname.startsWith('/openai/fine_tuning')) return fineTuning.handle(method, pathname, query, raw);
       let body: unknown;
       if (method === 'POST' && raw.length > 0) {
         try {
@@ -88,10 +94,12 @@ export function createFilesAndBatches(options: FilesAndBatchesOptions, deps: { o
       get linesAnswered() {
         return batches.linesAnswered;
       },
+      fineTuning: fineTuning.control,
     },
     clear() {
       files.clear();
       batches.clear();
+      fineTuning.clear();
       lineIndex = 0;
     },
   };

@@ -6,6 +6,8 @@ import { platformAuthEnabled } from '../auth/readPrincipal';
 import { ConfigError } from '../errors';
 import type { ThroughputConfig } from '../throughput/loadThroughputConfig';
 import { loadThroughputConfig } from '../throughput/loadThroughputConfig';
+import type { ProviderEndpoints } from './loadProviderEndpoints';
+import { loadProviderEndpoints } from './loadProviderEndpoints';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -123,6 +125,8 @@ export interface BlobsightConfig {
   reviewLeaseMs: number;
   /** Quota pacing and load levelling (MODEL_TPM, PARKING_QUEUE, ...): shared/throughput/loadThroughputConfig.ts. */
   throughput: ThroughputConfig;
+  /** Every provider whose endpoint is configured, for profiles that name their own model (profile `model`); absent: only `model`. */
+  providerEndpoints?: ProviderEndpoints;
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -315,6 +319,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     cacheTtlDays,
     reviewLeaseMs,
     throughput: loadThroughputConfig(env, issues),
+    providerEndpoints: loadProviderEndpoints(env, issues, model),
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;

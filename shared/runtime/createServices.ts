@@ -62,6 +62,12 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const profiles = loadProfiles(config.profilesDir);
   // Fail at start-up, not on the first upload, if the default names nothing.
   requireProfile(profiles, config.defaultProfile, 'DEFAULT_PROFILE');
+  // Every profile's model, resolved before anything is opened: a profile naming a provider whose endpoint is not configured stops the start.
+  const routes = resolveRoutes(config, profiles.list());
+  // MERGE: azure-ai-vision is built by shared/model/providers/vision (createVisionClassifier); until it is wired in
+  // buildRoute below, a profile routed to it is refused here rather than failing its first image.
+  const vision = routes.all.find((r) => r.provider === 'azure-ai-vision');
+  if (vision !== undefined) throw new ConfigError([`Profiles routed to azure-ai-vision (${[...routes.byProfile].filter(([, r]) => r === vision).map(([n]) => n).join(', ')}) cannot be served: this build has no Azure AI Vision classifier yet.`]);
   // One credential for every Azure client (storage, Cosmos DB, the model), built only if one of them is keyless:
   // its token cache is shared, and the user-assigned identity named by the storage connection (or AZURE_CLIENT_ID,
   // which DefaultAzureCredential reads itself) is the one every client signs in as.
@@ -86,12 +92,6 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   // One pacer per process: every model request of this instance shares its share of the deployment's quota.
   const pacer = createPacer(config.throughput);
   const parking = createParking(config.throughput, config.storage, pacer, process.env, storageKeyless ? getCredential() : undefined);
-  // Every profile's model, resolved now: a profile naming a provider whose endpoint is not configured stops the start.
-  const routes = resolveRoutes(config, profiles.list());
-  // MERGE: azure-ai-vision is built by shared/model/providers/vision (createVisionClassifier); until it is wired in
-  // buildRoute below, a profile routed to it is refused here rather than failing its first image.
-  const vision = routes.all.find((r) => r.provider === 'azure-ai-vision');
-  if (vision !== undefined) throw new ConfigError([`Profiles routed to azure-ai-vision (${[...routes.byProfile].filter(([, r]) => r === vision).map(([n]) => n).join(', ')}) cannot be served: this build has no Azure AI Vision classifier yet.`]);
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch, pacer)), {
     ...config.modelBreaker,
     log: overrides.log ?? consoleLogger,

@@ -2,14 +2,18 @@
  * Profile-level routing end to end on the emulators: one service instance serves three profiles with three models
  * (Azure OpenAI deployment A by default, Azure OpenAI deployment B and a Foundry deployment named in the profiles),
  * every document names the model that answered, each fake sees only its own profile's requests, and the content
- * cache never hands one model's answer out as another's.
+ * cache never hands one model's answer out as another's. `blobsight label` follows the profile's model too, and
+ * `blobsight runs compare base ft` names each run's deployment.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { runCli } from '../../shared/cli/program';
+import type { RunComparison } from '../../shared/eval/compareRuns';
+import pets from '../../shared/profiles/data/pets.json';
 import type { ImageDocument } from '../../shared/store';
 import type { FakeFoundry } from '../support/fakeFoundry';
 import { PHI_4_MULTIMODAL, startFakeFoundry } from '../support/fakeFoundry';
@@ -168,5 +172,70 @@ describe('switching a profile to another model', () => {
       await second.cleanup().catch(() => undefined);
       await first.cleanup();
     }
+  });
+});
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((t: string | Uint8Array) => ((stdout += String(t)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((t: string | Uint8Array) => ((stderr += String(t)), true));
+  try {
+    const code = await runCli(['node', 'blobsight', ...args]);
+    return { code, stdout, stderr };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+    process.exitCode = undefined;
+  }
+}
+
+describe('label and compare across deployments', () => {
+  const ENV = ['AZURE_OPENAI_ENDPOINT', 'AZURE_OPENAI_DEPLOYMENT', 'AZURE_OPENAI_API_KEY', 'OPENAI_API_VERSION', 'PROFILES_DIR'];
+  const saved: Record<string, string | undefined> = {};
+  let work = '';
+  beforeAll(async () => {
+    work = mkdtempSync(path.join(tmpdir(), 'blobsight-routing-cli-'));
+    for (const k of ENV) saved[k] = process.env[k];
+    Reflect.deleteProperty(process.env, 'PROFILES_DIR');
+    Object.assign(process.env, { AZURE_OPENAI_ENDPOINT: openai.url, AZURE_OPENAI_DEPLOYMENT: 'gpt-4o', AZURE_OPENAI_API_KEY: openai.apiKey, OPENAI_API_VERSION: openai.apiVersion });
+    mkdirSync(path.join(work, 'pets', 'cat'), { recursive: true });
+    for (let i = 0; i < 2; i++) writeFileSync(path.join(work, 'pets', 'cat', `cat${i}.jpg`), await jpeg(40 + i, 30));
+    // The same pets profile, pointed at the fine-tuned deployment (what the README tells a user to do after fine-tuning).
+    mkdirSync(path.join(work, 'ft-profiles'));
+    writeFileSync(path.join(work, 'ft-profiles', 'pets.json'), JSON.stringify({ ...pets, model: { deployment: FINE_TUNED } }));
+  });
+
+  afterAll(() => {
+    for (const k of ENV) {
+      if (saved[k] === undefined) Reflect.deleteProperty(process.env, k);
+      else process.env[k] = saved[k];
+    }
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  it('labels with the profile\'s deployment and shows each run\'s provider and deployment in runs compare', async () => {
+    openai.reset();
+    const runs = path.join(work, 'runs');
+    const base = await cli('label', path.join(work, 'pets'), '--profile', 'pets', '--name', 'base', '--runs-dir', runs, '--no-progress');
+    expect(base.code, base.stderr).toBe(0);
+    process.env['PROFILES_DIR'] = path.join(work, 'ft-profiles');
+    const ft = await cli('label', path.join(work, 'pets'), '--profile', 'pets', '--name', 'ft', '--runs-dir', runs, '--no-progress');
+    expect(ft.code, ft.stderr).toBe(0);
+    const deployments = openai.requests.filter((r) => r.path.endsWith('/chat/completions')).map((r) => /\/deployments\/([^/]+)\//.exec(r.path)?.[1]);
+    expect(deployments).toEqual(['gpt-4o', 'gpt-4o', FINE_TUNED, FINE_TUNED]);
+
+    const ids = readdirSync(runs).sort();
+    const [baseRun, ftRun] = [ids.find((id) => id.endsWith('base')) as string, ids.find((id) => id.endsWith('ft')) as string];
+    const text = await cli('runs', 'compare', baseRun, ftRun, '--runs-dir', runs);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`A {2}${baseRun} {2}pets@\\S+ {2}azure-openai/gpt-4o {2}2 images`));
+    expect(text.stdout).toMatch(new RegExp(`B {2}${ftRun} {2}pets@\\S+ {2}azure-openai/${FINE_TUNED} {2}2 images`));
+    const json = await cli('runs', 'compare', baseRun, ftRun, '--runs-dir', runs, '--json');
+    const c = JSON.parse(json.stdout) as RunComparison;
+    expect(c.runs.map((r) => r.model)).toEqual([
+      { provider: 'azure-openai', deployment: 'gpt-4o' },
+      { provider: 'azure-openai', deployment: FINE_TUNED },
+    ]);
   });
 });

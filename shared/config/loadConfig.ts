@@ -29,7 +29,10 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 },
   'gpt-4.1-mini': { inputPerMTok: 0.4, outputPerMTok: 1.6, cachedInputPerMTok: 0.1 },
   'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5 },
-  /** Azure AI Foundry serverless (Global Standard) list price of Phi-4-multimodal-instruct text and image input, 2025. */
+  /**
+   * Azure AI Foundry serverless (Global Standard) price of Phi-4-multimodal-instruct text and image input, from memory:
+   * NOT verified (2026-12: no Azure price page in reach; third-party listings disagree). Check it, override with MODEL_PRICES.
+   */
   'phi-4-multimodal': { inputPerMTok: 0.08, outputPerMTok: 0.32 },
 };
 

@@ -41,8 +41,8 @@ export interface ProfileRoutedClassifier extends Classifier {
 }
 
 /** The classifier that serves `profile`: its route's when `classifier` routes, otherwise `classifier` itself. */
-export function classifierFor(classifier: Classifier, profile: Pick<Profile, 'name'>): Classifier {
-  return 'forProfile' in classifier && typeof classifier.forProfile === 'function' ? (classifier as ProfileRoutedClassifier).forProfile(profile) : classifier;
+export function classifierFor<C extends Pick<Classifier, 'info' | 'supportedKinds'>>(classifier: C, profile: Pick<Profile, 'name'>): C | Classifier {
+  return 'forProfile' in classifier && typeof classifier.forProfile === 'function' ? (classifier as unknown as ProfileRoutedClassifier).forProfile(profile) : classifier;
 }
 
 /** A route's classifier before its first image: identity and kinds from configuration, the real one built on first use. */

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../../shared/cli/program';
 import type { RunComparison } from '../../shared/eval/compareRuns';
+import { profilesHttp } from '../../shared/http/profilesHttp';
+import { silentLogger } from '../../shared/logging';
 import pets from '../../shared/profiles/data/pets.json';
 import type { ImageDocument } from '../../shared/store';
 import type { FakeFoundry } from '../support/fakeFoundry';
@@ -97,6 +99,9 @@ describe('one app, three profiles, three models', () => {
     foundry.setAnswer(() => ({ label: 'blue', confidence: 0.8 }));
     const app = await startTestApp(openai, env(dir));
     try {
+      // Nothing is built for a route before its first image (no client, no token request).
+      const before = (await app.services.health.checks.find((c) => c.name === 'model')?.run()) as { routes: { deployment: string; built: boolean }[] };
+      expect(before.routes.map((r) => [r.deployment, r.built])).toEqual([[BASE, true], [FINE_TUNED, false], [PHI_4_MULTIMODAL, false]]);
       const bytes = await jpeg(64, 48);
       // The same bytes for all three: the content cache must keep their answers apart (profile and model differ).
       const outs = await Promise.all([app.put('route-default/a.jpg', bytes), app.put('route-ft/b.jpg', bytes), app.put('route-phi/c.jpg', bytes)]);
@@ -117,6 +122,14 @@ describe('one app, three profiles, three models', () => {
       expect(model.routes.map((r) => `${r.provider}/${r.deployment}`).sort()).toEqual([`azure-ai-foundry/${PHI_4_MULTIMODAL}`, `azure-openai/${BASE}`, `azure-openai/${FINE_TUNED}`]);
       expect(model.routes.find((r) => r.deployment === PHI_4_MULTIMODAL)).toMatchObject({ profiles: ['route-phi'], built: true });
       expect(results.map((r) => r.name)).toEqual(expect.arrayContaining([`model azure-ai-foundry/${PHI_4_MULTIMODAL}`, `model azure-openai/${FINE_TUNED}`]));
+
+      // GET /api/profiles names the model serving each profile.
+      const listed = (await (await profilesHttp(new Request('http://h/api/profiles'), { params: {}, log: silentLogger }, { profiles: app.services.profiles, classifier: app.services.classifier, defaultProfile: 'route-default' })).json()) as { items: { name: string; servedByModel: boolean; servedBy: unknown }[] };
+      expect(listed.items.filter((p) => p.name.startsWith('route-')).map((p) => [p.name, p.servedByModel, p.servedBy])).toEqual([
+        ['route-default', true, { provider: 'azure-openai', deployment: BASE }],
+        ['route-ft', true, { provider: 'azure-openai', deployment: FINE_TUNED }],
+        ['route-phi', true, { provider: 'azure-ai-foundry', deployment: PHI_4_MULTIMODAL }],
+      ]);
     } finally {
       await app.cleanup();
     }

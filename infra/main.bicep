@@ -30,6 +30,33 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
+// Optional extra models (infra/app/extraModels.bicep), for profiles that name their own provider; both off by default.
+
+@description('Create an AI Services (Foundry) account with a Phi-4-multimodal-instruct deployment; sets FOUNDRY_ENDPOINT and FOUNDRY_MODEL.')
+param deployFoundry bool = false
+
+@description('Create an AI Vision account for Image Analysis 4.0 boxes; sets VISION_ENDPOINT.')
+param deployVision bool = false
+
+@description('Region of the AI Services account; empty means the same as location. It must offer the model with foundrySkuName.')
+param foundryLocation string = ''
+
+@description('Region of the AI Vision account; empty means the same as location.')
+param visionLocation string = ''
+
+@description('Name of the Foundry model deployment (FOUNDRY_MODEL).')
+param foundryDeploymentName string = 'Phi-4-multimodal-instruct'
+
+@description('Version of Phi-4-multimodal-instruct in the Foundry catalog.')
+param foundryModelVersion string = '1'
+
+@description('Deployment type of the Foundry model: GlobalStandard is its serverless pay-per-token offer.')
+param foundrySkuName string = 'GlobalStandard'
+
+@description('Capacity of the Foundry model deployment.')
+@minValue(1)
+param foundryCapacity int = 1
+
 // Function app (Flex Consumption)
 
 @description('Memory of each Flex Consumption instance, MB. 2048 leaves room for sharp on large images.')
@@ -350,6 +377,9 @@ module api 'app/api.bicep' = {
     modelTpm: gpt4oCapacity * 1000
     parkingQueueName: parkingQueueName
     perInstanceConcurrency: perInstanceConcurrency
+    foundryEndpoint: extraModels.outputs.foundryEndpoint
+    foundryDeploymentName: extraModels.outputs.foundryDeploymentName
+    visionEndpoint: extraModels.outputs.visionEndpoint
   }
 }
 
@@ -425,6 +455,29 @@ module auth 'app/auth.bicep' = {
   }
 }
 
+// Optional: the Foundry and Vision accounts with their keyless roles (deployFoundry, deployVision; off, nothing is created).
+module extraModels 'app/extraModels.bicep' = {
+  name: 'extra-models'
+  scope: rg
+  params: {
+    deployFoundry: deployFoundry
+    deployVision: deployVision
+    foundryAccountName: '${abbrs.cognitiveServicesAccounts}fdy-${resourceToken}'
+    visionAccountName: '${abbrs.cognitiveServicesAccounts}cv-${resourceToken}'
+    foundryLocation: empty(foundryLocation) ? location : foundryLocation
+    visionLocation: empty(visionLocation) ? location : visionLocation
+    tags: tags
+    foundryDeploymentName: foundryDeploymentName
+    foundryModelName: 'Phi-4-multimodal-instruct'
+    foundryModelVersion: foundryModelVersion
+    foundrySkuName: foundrySkuName
+    foundryCapacity: foundryCapacity
+    appPrincipalId: identity.outputs.principalId
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
 // Every role assignment, each at the narrowest scope that works.
 module rbac 'app/rbac.bicep' = {
   name: 'rbac'
@@ -467,3 +520,6 @@ output AZURE_OPENAI_BATCH_DEPLOYMENT string = openAi.outputs.batchDeploymentName
 output OPENAI_API_VERSION string = openAiApiVersion
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output AZURE_AUTH_CLIENT_ID string = entraApp.outputs.clientId
+output FOUNDRY_ENDPOINT string = extraModels.outputs.foundryEndpoint
+output FOUNDRY_MODEL string = extraModels.outputs.foundryDeploymentName
+output VISION_ENDPOINT string = extraModels.outputs.visionEndpoint

@@ -107,6 +107,15 @@ param virtualNetworkSubnetId string = ''
 @description('DAILY_BUDGET_USD, US dollars per UTC day; empty: no cap.')
 param dailyBudgetUsd string = ''
 
+@description('FOUNDRY_ENDPOINT of the optional AI Services account (extraModels.bicep); empty: unset.')
+param foundryEndpoint string = ''
+
+@description('FOUNDRY_MODEL, the optional Foundry deployment; empty: unset.')
+param foundryDeploymentName string = ''
+
+@description('VISION_ENDPOINT of the optional AI Vision account; empty: unset.')
+param visionEndpoint string = ''
+
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' existing = {
   name: identityName
 }
@@ -234,6 +243,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MODEL_TPM: string(modelTpm)
     MAX_INSTANCES: string(maximumInstanceCount)
     PARKING_QUEUE: parkingQueueName
+    // Optional extra models for profiles that name their own provider (profile "model"); empty is unset for loadConfig.
+    FOUNDRY_ENDPOINT: foundryEndpoint
+    FOUNDRY_MODEL: foundryDeploymentName
+    VISION_ENDPOINT: visionEndpoint
     // The connection string names the component (its instrumentation key is an id, not a credential); with local
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -10,6 +10,7 @@ import type { Classifier } from '../model';
 import { createOpenAIClient, maxTokensFor } from '../model';
 import { MultiImageClassifier } from '../model/multiImageClassifier';
 import { needsCredential, providerCapabilities } from '../model/providers/capabilities';
+import { modelForProfile } from '../model/routing/resolveRoutes';
 import type { Profile } from '../profiles';
 import { loadProfiles } from '../profiles';
 import type { RunConfig } from '../runs';
@@ -49,13 +50,16 @@ export async function labelAction(sourceArg: string | undefined, o: LabelOptions
 
   let credential: TokenCredential | undefined;
   const getCredential = (): TokenCredential => (credential ??= new DefaultAzureCredential());
-  const credentialNeeded = needsCredential(config.model);
-  let classifier: Classifier = await createClassifier(config, credentialNeeded ? getCredential : undefined, undefined);
-  const capabilities = providerCapabilities(config.model.provider);
-  if (config.model.provider !== 'local-detector' && config.model.provider !== 'azure-ai-vision' && capabilities.strictJsonSchema && capabilities.imagesPerTurn > 1 && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
+  // The profile's own model when it names one (profile `model`), so `runs compare base ft` can put two deployments side by side.
+  const routed = modelForProfile(config, profile);
+  const model = routed;
+  const credentialNeeded = needsCredential(model);
+  let classifier: Classifier = await createClassifier({ ...config, model }, credentialNeeded ? getCredential : undefined, undefined);
+  const capabilities = providerCapabilities(model.provider);
+  if (model.provider !== 'local-detector' && model.provider !== 'azure-ai-vision' && capabilities.strictJsonSchema && capabilities.imagesPerTurn > 1 && profile.kind !== 'objects' && (profile.imagesPerRequest ?? 1) > 1) {
     // Several images per request (the profile's imagesPerRequest); images in flight at once are grouped, so --concurrency bounds the group size.
     // Only where the provider takes several images in one turn and enforces the keyed strict schema (capabilities.ts).
-    const client = createOpenAIClient(config.model, config.modelRequest, credentialNeeded ? { credential: getCredential() } : {});
+    const client = createOpenAIClient(model, config.modelRequest, credentialNeeded ? { credential: getCredential() } : {});
     classifier = new MultiImageClassifier({ client, info: classifier.info, model: classifier.info.deployment, prices: config.prices, single: classifier });
   }
   // --from-service makes no model call, so any profile the service stored can be read whatever model is configured here.

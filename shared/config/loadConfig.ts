@@ -6,6 +6,8 @@ import { platformAuthEnabled } from '../auth/readPrincipal';
 import { ConfigError } from '../errors';
 import type { ThroughputConfig } from '../throughput/loadThroughputConfig';
 import { loadThroughputConfig } from '../throughput/loadThroughputConfig';
+import type { ProviderEndpoints } from './loadProviderEndpoints';
+import { loadProviderEndpoints } from './loadProviderEndpoints';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -27,7 +29,10 @@ export const DEFAULT_PRICES: Readonly<Record<string, ModelPrice>> = {
   'gpt-4o': { inputPerMTok: 2.5, outputPerMTok: 10, cachedInputPerMTok: 1.25 },
   'gpt-4.1-mini': { inputPerMTok: 0.4, outputPerMTok: 1.6, cachedInputPerMTok: 0.1 },
   'gpt-4.1': { inputPerMTok: 2, outputPerMTok: 8, cachedInputPerMTok: 0.5 },
-  /** Azure AI Foundry serverless (Global Standard) list price of Phi-4-multimodal-instruct text and image input, 2025. */
+  /**
+   * Azure AI Foundry serverless (Global Standard) price of Phi-4-multimodal-instruct text and image input, from memory:
+   * NOT verified (2026-12: no Azure price page in reach; third-party listings disagree). Check it, override with MODEL_PRICES.
+   */
   'phi-4-multimodal': { inputPerMTok: 0.08, outputPerMTok: 0.32 },
 };
 
@@ -128,6 +133,8 @@ export interface BlobsightConfig {
   reviewLeaseMs: number;
   /** Quota pacing and load levelling (MODEL_TPM, PARKING_QUEUE, ...): shared/throughput/loadThroughputConfig.ts. */
   throughput: ThroughputConfig;
+  /** Every provider whose endpoint is configured, for profiles that name their own model (profile `model`); absent: only `model`. */
+  providerEndpoints?: ProviderEndpoints;
 }
 
 /** Documented settings with defaults; README's table is generated from the same facts by hand. */
@@ -322,6 +329,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     cacheTtlDays,
     reviewLeaseMs,
     throughput: loadThroughputConfig(env, issues),
+    providerEndpoints: loadProviderEndpoints(env, issues, model),
   };
   if (issues.length > 0) throw new ConfigError(issues);
   return config;
@@ -521,7 +529,7 @@ function parseFoundryModel(env: Env, issues: string[]): ModelConfig | undefined 
 }
 
 /** Azure AI Vision settings (MODEL_PROVIDER=azure-ai-vision), one block: endpoint, optional key, api-version, price override. */
-function parseVisionModel(env: Env, issues: string[]): ModelConfig | undefined {
+export function parseVisionModel(env: Env, issues: string[]): ModelConfig | undefined {
   const endpoint = read(env, 'VISION_ENDPOINT');
   const apiVersion = read(env, 'VISION_API_VERSION') ?? DEFAULTS.VISION_API_VERSION;
   const rawPrice = read(env, 'VISION_PRICE_PER_1000');

@@ -14,6 +14,8 @@ import type { EvaluationResult } from './types';
 export interface RunColumn {
   run: string;
   profile: { name: string; version: string; kind: string } | null;
+  /** The provider and deployment that answered the run (its run.json); null when unknown. */
+  model: { provider: string; deployment: string } | null;
   images: number;
   /** Headline figures; null where they do not apply. */
   metrics: Record<string, number | null>;
@@ -44,6 +46,8 @@ export interface ComparedRun {
   ref: string;
   predictions: PredictionSet;
   profile: Profile | null;
+  /** From the run's configuration, so two deployments (base and fine-tuned) are told apart in the comparison. */
+  model?: { provider: string; deployment: string } | null;
 }
 
 function headline(r: EvaluationResult): Record<string, number | null> {
@@ -80,7 +84,7 @@ export function compareRuns(runs: readonly ComparedRun[], truth: TruthSet | null
   const agreement: RunComparison['agreement'] = [];
   if (truth !== null) {
     evaluations = runs.map((r) => evaluateSets(r.predictions, truth, { profile: r.profile, inputs: { pred: r.ref, truth: '' }, ...(targetPrecision === undefined ? {} : { targetPrecision }) }));
-    columns = evaluations.map((e, i) => ({ run: (runs[i] as ComparedRun).ref, profile: e.inputs.profile, images: e.images.evaluated, metrics: headline(e) }));
+    columns = evaluations.map((e, i) => ({ run: (runs[i] as ComparedRun).ref, profile: e.inputs.profile, model: (runs[i] as ComparedRun).model ?? null, images: e.images.evaluated, metrics: headline(e) }));
     const first = evaluations[0] as EvaluationResult;
     const answered = (e: EvaluationResult): Map<string, boolean> => new Map(e.perImage.filter((o) => o.correct !== null && o.status !== 'rejected' && o.status !== 'failed').map((o) => [o.name, o.correct as boolean]));
     const a = answered(first);
@@ -98,7 +102,7 @@ export function compareRuns(runs: readonly ComparedRun[], truth: TruthSet | null
       for (const p of paid) cost = p.usage?.costUsd === null || p.usage?.costUsd === undefined || cost === null ? null : cost + p.usage.costUsd;
       const metrics: Record<string, number | null> = Object.fromEntries(METRIC_ORDER.map((m) => [m, null]));
       Object.assign(metrics, { totalUsd: cost, perImageUsd: cost === null || items.length === 0 ? null : cost / items.length, latencyP50: lat.p50, latencyP95: lat.p95, latencyMean: lat.mean });
-      return { run: r.ref, profile: r.predictions.profile ?? null, images: items.length, metrics };
+      return { run: r.ref, profile: r.predictions.profile ?? null, model: r.model ?? null, images: items.length, metrics };
     });
     const key = (p: PredictionSet['items'][number]): string | null => {
       if (p.label !== undefined) return p.label.label;

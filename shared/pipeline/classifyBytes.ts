@@ -3,6 +3,7 @@ import { PermanentError } from '../errors';
 import type { ModelClassification } from '../model/classification';
 import type { Classifier, ClassifyInput } from '../model/classifier';
 import type { ModelAttemptHooks } from '../model/modelAttempts';
+import { classifierFor } from '../model/routing/RoutingClassifier';
 import { preprocessImage } from '../preprocess';
 import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile } from '../profiles/profileSchema';
@@ -28,13 +29,15 @@ export interface ClassifyBytesResult {
 /** Throws PermanentError for bad input or a refused answer, TransientError when trying again later can help. */
 /** `attempts` gates and counts each paid model request (the Event Grid flow passes it; on-demand classify does not). */
 export async function classifyBytes(bytes: Buffer, profile: Profile, deps: ClassifyBytesDeps, signal?: AbortSignal, attempts?: ModelAttemptHooks): Promise<ClassifyBytesResult> {
-  if (!deps.classifier.supportedKinds.includes(profile.kind)) throw notSupported(profile, deps.classifier);
+  // The profile's own model when it names one (profile `model`), else the configured one.
+  const classifier = classifierFor(deps.classifier, profile);
+  if (!classifier.supportedKinds.includes(profile.kind)) throw notSupported(profile, classifier);
   const t0 = performance.now();
   const image = await inSpan('preprocess', { 'blobsight.profile': profile.name }, () => (deps.preprocess ?? preprocessImage)(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }));
   const t1 = performance.now();
   const input: ClassifyInput = { image, profile, ...(signal === undefined ? {} : { signal }), ...(attempts === undefined ? {} : { attempts }) };
-  const classification = await inSpan('model.classify', { 'blobsight.profile': profile.name, 'gen_ai.request.model': deps.classifier.info.deployment }, async (span) => {
-    const c = await deps.classifier.classify(input);
+  const classification = await inSpan('model.classify', { 'blobsight.profile': profile.name, 'gen_ai.request.model': classifier.info.deployment }, async (span) => {
+    const c = await classifier.classify(input);
     span.setAttributes({ 'gen_ai.usage.input_tokens': c.usage.promptTokens, 'gen_ai.usage.output_tokens': c.usage.completionTokens, 'blobsight.cost_usd': c.usage.costUsd ?? 0 });
     return c;
   });

@@ -17,6 +17,7 @@ import type { Logger } from '../logging';
 import { silentLogger } from '../logging';
 import type { Classifier } from '../model/classifier';
 import type { ModelAttemptHooks } from '../model/modelAttempts';
+import { classifierFor } from '../model/routing/RoutingClassifier';
 import type { OutboundMark, Outbox } from '../outbound';
 import type { ProfileRegistry, ResolvedProfile } from '../profiles';
 import { resolveProfile } from '../profiles';
@@ -255,6 +256,8 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
     }
     const profile = resolved.profile;
     const profileRef = { name: profile.name, version: profile.version };
+    // The profile's own model when it names one (profile `model`): its identity keys the content cache and is stored.
+    const classifier = classifierFor(deps.classifier, profile);
 
     const attempts: ModelAttemptHooks = {
       deadlineAt: r.deadlineAt,
@@ -268,26 +271,26 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
       },
     };
     // Under way while the content cache is read and leased; dropped on a hit.
-    const preprocess = deps.classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }) : undefined;
+    const preprocess = classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }) : undefined;
     const classify = async (): Promise<ClassifyBytesResult> => {
       if (paid >= maxAttempts) throw new TransientError(capCode(claim.doc.lastError), `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
       // Not the budget's signal: an attempt only starts when it fits the budget (the gate), and cutting off one the
       // service already answered would pay for it again on redelivery. The caller's signal (shutdown) still aborts.
-      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }) }, r.signal, attempts);
+      return classifyBytes(download.bytes, profile, { classifier: classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }) }, r.signal, attempts);
     };
 
     let outcome: { kind: 'fresh'; r: ClassifyBytesResult } | { kind: 'cached'; entry: CacheEntry };
     try {
-      if (deps.cache !== undefined && deps.classifier.supportedKinds.includes(profile.kind)) {
+      if (deps.cache !== undefined && classifier.supportedKinds.includes(profile.kind)) {
         // Pay once per content: the same bytes for the same profile version and model version reuse the stored answer.
         const sha256 = createHash('sha256').update(download.bytes).digest('hex');
         const got = await deps.cache.getOrCompute(
-          { sha256, profile: profile.name, profileVersion: profile.version, provider: deps.classifier.info.provider, deployment: deps.classifier.info.deployment },
+          { sha256, profile: profile.name, profileVersion: profile.version, provider: classifier.info.provider, deployment: classifier.info.deployment },
           {
             owner: r.owner,
             leaseMs: deps.leaseMs ?? DEFAULT_LEASE_MS,
             now,
-            reportedModel: deps.classifier.lastReportedModel ?? null,
+            reportedModel: classifier.lastReportedModel ?? null,
             onWriteError: (e) => log.warn('could not store the answer in the content cache', { id, error: e instanceof Error ? e.message : String(e) }),
           },
           async () => {
@@ -304,14 +307,14 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
     } catch (e) {
       if (isTransientError(e) && e.code.startsWith('model_') && paid >= maxAttempts) {
         // The cap is reached: stop paying for this version and say why, rather than hand it back again.
-        return await finish({ status: 'failed', profile: profileRef, model: { ...deps.classifier.info, reportedModel: null }, error: { code: e.code, message: `Gave up after ${paid} paid model attempts (MAX_MODEL_ATTEMPTS ${maxAttempts}): ${e.message}`, details: { modelAttempts: paid, maxModelAttempts: maxAttempts } } });
+        return await finish({ status: 'failed', profile: profileRef, model: { ...classifier.info, reportedModel: null }, error: { code: e.code, message: `Gave up after ${paid} paid model attempts (MAX_MODEL_ATTEMPTS ${maxAttempts}): ${e.message}`, details: { modelAttempts: paid, maxModelAttempts: maxAttempts } } });
       }
       if (!isPermanentError(e)) throw e;
       const status = FAILED_CODES.has(e.code) ? 'failed' : 'rejected';
       return await finish({
         status,
         profile: profileRef,
-        model: status === 'failed' || e.code === 'content_filtered' ? { ...deps.classifier.info, reportedModel: null } : null,
+        model: status === 'failed' || e.code === 'content_filtered' ? { ...classifier.info, reportedModel: null } : null,
         // Tokens spent on answers that were then refused are still billed: record them.
         usage: spentUsage(e.details),
         error: errorOf(e),

@@ -1,6 +1,8 @@
 /** What a profile is: a named classification task, stored as a data file and validated here. */
 import { z } from 'zod';
 
+import { ROUTABLE_PROVIDERS, servedKinds } from '../model/providers/capabilities';
+
 export const labelSchema = z.object({
   /** The exact string the model must answer with. */
   name: z.string().trim().min(1).max(100),
@@ -14,6 +16,17 @@ const labelList = z
   .min(2, 'a profile needs at least two labels')
   .max(200)
   .refine((ls) => new Set(ls.map((l) => l.name)).size === ls.length, 'label names must be unique');
+
+/** `"model": {"provider": "azure-ai-foundry", "deployment": "Phi-4-multimodal-instruct"}`; either field may be left out, not both. */
+export const profileModelSchema = z
+  .object({
+    provider: z.enum(ROUTABLE_PROVIDERS, { error: (i) => `unknown model provider ${JSON.stringify(i.input)}; use one of ${ROUTABLE_PROVIDERS.join(', ')}` }).optional(),
+    /** Azure deployment name (a fine-tuned deployment too), Foundry deployment, or the model name of an OpenAI-compatible endpoint. */
+    deployment: z.string().trim().min(1).max(200).regex(/^[^/?#\s]+$/, 'a deployment name has no slashes, spaces, ? or #').optional(),
+  })
+  .strict()
+  .refine((m) => m.provider !== undefined || m.deployment !== undefined, 'name a provider, a deployment, or both');
+export type ProfileModel = z.infer<typeof profileModelSchema>;
 
 const baseProfile = {
   /** Lower-case slug; also the blob path prefix that selects it (`images/<name>/...`). */
@@ -39,6 +52,13 @@ const baseProfile = {
    * paid once per request instead of once per image, at some risk to accuracy (see the README); not for `objects`.
    */
   imagesPerRequest: z.number().int().min(1).max(10).optional(),
+  /**
+   * Which model serves this profile; absent = MODEL_PROVIDER and its deployment. `provider` absent = MODEL_PROVIDER;
+   * `deployment` absent = that provider's configured deployment (AZURE_OPENAI_DEPLOYMENT, FOUNDRY_MODEL, OPENAI_MODEL).
+   * The provider's endpoint comes from its settings (AZURE_OPENAI_ENDPOINT, FOUNDRY_ENDPOINT, ...): a profile naming a
+   * provider whose endpoint is not configured stops the app at start-up (shared/model/routing/resolveRoutes.ts).
+   */
+  model: profileModelSchema.optional(),
 };
 
 export const singleLabelProfileSchema = z.object({
@@ -95,6 +115,17 @@ export const profileSchema = z
     const known = thresholdKeys(p);
     for (const key of Object.keys(p.labelThresholds ?? {})) {
       if (known !== null && !known.has(key)) ctx.addIssue({ code: 'custom', path: ['labelThresholds', key], message: `"${key}" is not a label of this profile` });
+    }
+    // A provider that cannot answer this kind would fail every image: refuse it when the profile is loaded.
+    const provider = p.model?.provider;
+    if (provider !== undefined) {
+      const kinds = servedKinds(provider);
+      if (!kinds.includes(p.kind)) {
+        ctx.addIssue({ code: 'custom', path: ['model', 'provider'], message: `${provider} cannot serve ${p.kind} profiles (it serves ${kinds.join(', ')})` });
+      } else if (p.kind === 'objects' && p.categories === undefined && kinds.length > 1) {
+        // A vision language model answers boxes only on a closed category list (servesBoxes); detectors need none.
+        ctx.addIssue({ code: 'custom', path: ['model', 'provider'], message: `${provider} answers boxes only for a closed list: add "categories", or use local-detector or azure-ai-vision` });
+      }
     }
   });
 

@@ -14,6 +14,9 @@ import type { Classifier } from '../model';
 import { CircuitBreakingClassifier, createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
 import { needsCredential } from '../model/providers/capabilities';
+import type { ModelRoute, RoutedModelConfig } from '../model/routing/resolveRoutes';
+import { resolveRoutes } from '../model/routing/resolveRoutes';
+import { RoutingClassifier } from '../model/routing/RoutingClassifier';
 import type { OutboundPublisher } from '../outbound';
 import { eventGridPublisher, Outbox, webhookPublisher } from '../outbound';
 import type { PipelineDeps } from '../pipeline';
@@ -58,6 +61,8 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const profiles = loadProfiles(config.profilesDir);
   // Fail at start-up, not on the first upload, if the default names nothing.
   requireProfile(profiles, config.defaultProfile, 'DEFAULT_PROFILE');
+  // Every profile's model, resolved before anything is opened: a profile naming a provider whose endpoint is not configured stops the start.
+  const routes = resolveRoutes(config, profiles.list());
   // One credential for every Azure client (storage, Cosmos DB, the model), built only if one of them is keyless:
   // its token cache is shared, and the user-assigned identity named by the storage connection (or AZURE_CLIENT_ID,
   // which DefaultAzureCredential reads itself) is the one every client signs in as.
@@ -78,7 +83,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   if (config.outbound.topicEndpoint !== undefined) publishers.push(eventGridPublisher(config.outbound.topicEndpoint, getCredential()));
   if (config.outbound.webhooks.length > 0 && config.outbound.webhookSecret !== undefined) publishers.push(webhookPublisher({ urls: config.outbound.webhooks, secret: config.outbound.webhookSecret, backoffMs: config.outbound.webhookRetryMs }));
   const outbox = publishers.length === 0 ? undefined : new Outbox(store, publishers, overrides.log ?? consoleLogger);
-  const endpoint = config.model.provider === 'azure-openai' || config.model.provider === 'azure-ai-foundry' ? config.model.endpoint : config.model.provider === 'openai-compatible' ? config.model.baseURL : null;
+  const endpoint = endpointOf(config.model);
   // One pacer per process: every model request of this instance shares its share of the deployment's quota.
   const pacer = createPacer(config.throughput);
   const parking = createParking(config.throughput, config.storage, pacer, process.env, storageKeyless ? getCredential() : undefined);
@@ -87,7 +92,19 @@ export async function createServices(config: BlobsightConfig, overrides: Service
     log: overrides.log ?? consoleLogger,
     endpoint,
   });
-  const classifier: Classifier = breaker;
+  // The other routes are built on their first image and each gets its own breaker. They are not paced by MODEL_TPM,
+  // which is the default deployment's quota, not theirs.
+  const buildRoute = async (route: ModelRoute): Promise<Classifier> => {
+    const model = route.model;
+    return createClassifier({ ...config, model }, needsCredential(model) ? getCredential : undefined, overrides.fetch);
+  };
+  const router = new RoutingClassifier({
+    routes,
+    defaultClassifier: breaker,
+    build: buildRoute,
+    breaker: (route, inner) => new CircuitBreakingClassifier(inner, { ...config.modelBreaker, log: overrides.log ?? consoleLogger, endpoint: endpointOf(route.model) }),
+  });
+  const classifier: Classifier = router;
 
   const checks: HealthCheck[] = [
     {
@@ -116,9 +133,21 @@ export async function createServices(config: BlobsightConfig, overrides: Service
             `model calls suspended (breaker ${status.state}) after ${last?.code ?? 'misconfiguration'} at ${last?.at ?? 'unknown time'}${status.retryAt === null ? '' : `; next trial call at ${status.retryAt}`}. ${last?.fix ?? ''}`.trim(),
           ));
         }
-        return Promise.resolve({ provider: classifier.info.provider, deployment: classifier.info.deployment, breaker: status.state, consecutiveMisconfigurations: status.consecutiveMisconfigurations, last: status.last });
+        // `routes`: every provider and deployment in use, with the profiles each serves (profile `model`).
+        const inUse = router.status().map((r) => ({ provider: r.provider, deployment: r.deployment, profiles: r.profiles, default: r.isDefault, built: r.built, breaker: r.breaker?.state ?? null }));
+        return Promise.resolve({ provider: classifier.info.provider, deployment: classifier.info.deployment, breaker: status.state, consecutiveMisconfigurations: status.consecutiveMisconfigurations, last: status.last, routes: inUse });
       },
     },
+    // One check per routed deployment: its breaker opening (a broken Foundry deployment) shows without hiding the others.
+    ...routes.all.filter((r) => !r.isDefault).map((route): HealthCheck => ({
+      name: `model ${route.key}`,
+      run: () => {
+        const r = router.status().find((s) => s.key === route.key);
+        const b = r?.breaker ?? null;
+        if (b !== null && b.state !== 'closed') return Promise.reject(new Error(`${route.key}: model calls suspended (breaker ${b.state}) after ${b.last?.code ?? 'misconfiguration'}${b.retryAt === null ? '' : `; next trial call at ${b.retryAt}`}. ${b.last?.fix ?? ''}`.trim()));
+        return Promise.resolve({ provider: route.provider, deployment: route.deployment, endpoint: endpointOf(route.model), profiles: r?.profiles ?? [], built: r?.built ?? false, breaker: b?.state ?? 'closed', last: b?.last ?? null });
+      },
+    })),
   ];
   return { config, profiles, blobService, images, store, cache, classifier, health: { checks, model: { ...classifier.info, endpoint } }, stats, budget, ...(outbox === undefined ? {} : { outbox }), ...(parking === undefined ? {} : { parking }) };
 }
@@ -144,6 +173,12 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);
   return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs, timeoutMs: config.modelRequest.timeoutMs });
+}
+
+/** The URL a model configuration calls; null for the embedded detector. */
+function endpointOf(m: RoutedModelConfig): string | null {
+  if (m.provider === 'openai-compatible') return m.baseURL;
+  return m.provider === 'local-detector' ? null : m.endpoint;
 }
 
 /** DefaultAzureCredential (managed identity in Azure, a developer sign-in locally), pinned to the configured user-assigned identity. */

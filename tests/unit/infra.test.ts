@@ -97,6 +97,11 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   MODEL_BREAKER_THRESHOLD: 'the default (5) stops a misconfigured model after a handful of images',
   MODEL_BREAKER_COOLDOWN_MS: 'the default (60 s) probes once a minute while a role assignment propagates',
   WEBSITE_AUTH_ENABLED: 'App Service injects it when authsettingsV2 is on; an app setting would only fake it',
+  FOUNDRY_API_KEY: 'keyless: Entra ID tokens, local auth is off on the AI Services account',
+  FOUNDRY_API_VERSION: 'the default (the GA 2025-04-01 model inference API) fits the deployment',
+  VISION_API_KEY: 'keyless: Entra ID tokens, local auth is off on the AI Vision account',
+  VISION_API_VERSION: 'the default (2023-10-01) is the GA Image Analysis 4.0 version the provider was built against',
+  VISION_PRICE_PER_1000: 'the default is the S1 list price; set it in the portal if your tier differs',
 };
 
 /** App settings Flex Consumption rejects (runtime and deployment live in functionAppConfig) or that would hold a secret. */
@@ -396,7 +401,8 @@ describe('infra/app/rbac.bicep', () => {
   });
 
   it('holds every role assignment in infra/, each well-formed and at a resource scope', () => {
-    const elsewhere = files.filter((f) => f.rel !== 'infra/app/rbac.bicep').flatMap((f) => roleAssignments(f).map((a) => `${f.rel}: ${a.line}`));
+    // extraModels.bicep holds the optional accounts' own roles (tests/unit/infraExtraModels.test.ts checks them the same way).
+    const elsewhere = files.filter((f) => f.rel !== 'infra/app/rbac.bicep' && f.rel !== 'infra/app/extraModels.bicep').flatMap((f) => roleAssignments(f).map((a) => `${f.rel}: ${a.line}`));
     expect(elsewhere).toEqual([]);
     expect(roleAssignments(file('infra/app/rbac.bicep')).flatMap((a) => a.problems)).toEqual([]);
   });

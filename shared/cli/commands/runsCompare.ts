@@ -40,7 +40,7 @@ function cell(metric: string, v: number | null | undefined, signed = false): str
 
 export function formatComparison(c: RunComparison): string {
   const names = c.runs.map((_r, i) => String.fromCharCode(65 + i));
-  const out = c.runs.map((r, i) => `${names[i] ?? '?'}  ${r.run}  ${r.profile === null ? '' : `${r.profile.name}@${r.profile.version}`}  ${r.images} images${c.evaluations === null ? '' : ' evaluated'}`);
+  const out = c.runs.map((r, i) => `${names[i] ?? '?'}  ${r.run}  ${r.profile === null ? '' : `${r.profile.name}@${r.profile.version}`}  ${r.model === null ? '' : `${r.model.provider}/${r.model.deployment}  `}${r.images} images${c.evaluations === null ? '' : ' evaluated'}`);
   const header = ['metric', ...names, ...names.slice(1).map((n) => `${n}−A`)];
   const rows = [header];
   for (const m of METRIC_ORDER) {
@@ -75,7 +75,8 @@ export function runsCompareCommand(): Command {
       const runs: ComparedRun[] = refs.map((ref) => {
         const folder = RunFolder.open(o.runsDir, ref);
         const predictions = loadPredictions(folder.dir, truth, { ignoreReviews: o.ignoreReviews === true });
-        return { ref: folder.id, predictions, profile: predictions.profile === undefined ? null : (registry.get(predictions.profile.name) ?? null) };
+        const model = folder.readConfig().model;
+        return { ref: folder.id, predictions, profile: predictions.profile === undefined ? null : (registry.get(predictions.profile.name) ?? null), model: { provider: model.provider, deployment: model.deployment } };
       });
       const comparison = compareRuns(runs, truth, o.targetPrecision);
       process.stdout.write(o.json === true ? `${JSON.stringify(comparison, null, 2)}\n` : formatComparison(comparison));

@@ -3,6 +3,13 @@ import type { ModelConfig } from '../../config';
 
 export type ProviderName = ModelConfig['provider'];
 
+/**
+ * Every provider a profile may name in its `model` (profileSchema). `azure-ai-vision` (Image Analysis 4.0 objects) is
+ * listed here so profiles can be routed to it before its MODEL_PROVIDER setting exists in every build.
+ */
+export const ROUTABLE_PROVIDERS = ['azure-openai', 'azure-ai-foundry', 'openai-compatible', 'local-detector', 'azure-ai-vision'] as const;
+export type RoutableProvider = (typeof ROUTABLE_PROVIDERS)[number];
+
 export interface ProviderCapabilities {
   /** Honours `response_format: {type: 'json_schema', strict: true}`: the answer can only be what the schema allows. */
   strictJsonSchema: boolean;
@@ -37,7 +44,7 @@ export const VISION_S1_USD_PER_1000 = 1;
 /** GPT-4o on Azure OpenAI accepts up to 10 images per request in the fake's contract; the service documents no lower per-turn limit. */
 const GPT_4O_IMAGES_PER_TURN = 10;
 
-const CAPABILITIES: Readonly<Record<ProviderName, ProviderCapabilities>> = {
+const CAPABILITIES: Readonly<Record<ProviderName | RoutableProvider, ProviderCapabilities>> = {
   'azure-openai': { strictJsonSchema: true, jsonMode: true, logprobs: true, imagesPerTurn: GPT_4O_IMAGES_PER_TURN, boxes: true, openAIParameters: true, paid: true, keyless: true },
   // Whatever serves /v1/chat/completions: assumed to be OpenAI itself or a faithful twin (vLLM, Ollama); MODEL_LOGPROBS=false for one without logprobs.
   'openai-compatible': { strictJsonSchema: true, jsonMode: true, logprobs: true, imagesPerTurn: GPT_4O_IMAGES_PER_TURN, boxes: true, openAIParameters: true, paid: true, keyless: false },
@@ -64,7 +71,14 @@ export function providerCapabilities(provider: string): ProviderCapabilities {
   return (CAPABILITIES as Readonly<Record<string, ProviderCapabilities>>)[provider] ?? CAPABILITIES['openai-compatible'];
 }
 
+/** The profile kinds a provider can answer: labels need an answer format (strict schema or JSON mode), boxes need `boxes`. */
+export function servedKinds(provider: string): ('single-label' | 'multi-label' | 'attributes' | 'objects')[] {
+  const c = providerCapabilities(provider);
+  const labels = c.strictJsonSchema || c.jsonMode ? (['single-label', 'multi-label', 'attributes'] as const) : [];
+  return [...labels, ...(c.boxes ? (['objects'] as const) : [])];
+}
+
 /** Whether the configured model signs in with the app's credential: a keyless-capable provider with no key configured. */
-export function needsCredential(model: ModelConfig): boolean {
+export function needsCredential(model: ModelConfig | { provider: string; apiKey?: string | undefined }): boolean {
   return providerCapabilities(model.provider).keyless && 'apiKey' in model && model.apiKey === undefined;
 }

@@ -30,6 +30,8 @@ import { decide } from './decide';
 import { classificationFields, decideStatus, flattenLabels } from './decideStatus';
 import { preprocessAhead } from './preprocessAhead';
 import { markDeleted, processBlobDeleted } from './processBlobDeleted';
+import type { StageRecorder } from './stageRecorder';
+import { timed } from './stageRecorder';
 import type { StatsHooks } from './statsHooks';
 import { countResult } from './statsHooks';
 
@@ -58,6 +60,8 @@ export interface PipelineDeps {
   budget?: NonNullable<StatsHooks['budget']>;
   /** Outbound events (OUTBOUND_TOPIC_ENDPOINT / OUTBOUND_WEBHOOKS); none are published without it. */
   outbound?: Outbox;
+  /** Times each stage of the flow (the perf bench, ordering tests); absent in production. */
+  stages?: StageRecorder;
 }
 
 export type BlobOutcome =
@@ -89,7 +93,7 @@ export function processBlobCreated(input: unknown, deps: PipelineDeps, signal?: 
   // whose earlier publish failed), outside the claim's error handling: the document stays as it is if it fails.
   return traceBlobEvent(input, async () => {
     const out = await processEvent(input, deps, signal);
-    if (deps.outbound !== undefined && 'document' in out) await deliverOutbound(deps.outbound, out.document);
+    if (deps.outbound !== undefined && 'document' in out) await timed(deps.stages, 'outbound.publish', () => deliverOutbound(deps.outbound as Outbox, out.document));
     return out;
   });
 }
@@ -131,7 +135,7 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
   let blob: Extract<BlobState, { exists: true }> | undefined;
   let previousOutbound: OutboundMark | null | undefined;
   for (let attempt = 1; claim === undefined; attempt++) {
-    const [stored, state] = await Promise.all([deps.store.get(id), readBlobState(deps.images, event.blobName, deadline)]);
+    const [stored, state] = await Promise.all([timed(deps.stages, 'cosmos.read', () => deps.store.get(id)), timed(deps.stages, 'blob.properties', () => readBlobState(deps.images, event.blobName, deadline))]);
     const d = decide(event, stored, state, now());
     switch (d.action) {
       case 'ignore':
@@ -144,7 +148,7 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
         log.info('duplicate delivery: this blob version already has a final document', { id, eTag: stored.blob.eTag, status: stored.status });
         recordRedelivery('duplicate');
         // Counted here too (once, by its key): a crash between the final write and its count is repaired by the redelivery.
-        return countResult({ outcome: 'duplicate', document: stored }, deps);
+        return timed(deps.stages, 'stats.count', () => countResult({ outcome: 'duplicate', document: stored }, deps));
       case 'in-flight':
         // Ask for redelivery rather than acknowledge: if that worker dies, the retry finds its lease expired and takes over.
         throw inFlight(state.exists ? state.eTag : event.eTag);
@@ -159,11 +163,11 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
       case 'claim': {
         if (!state.exists) throw new Error('unreachable: claim without a blob');
         // New work only: over DAILY_BUDGET_USD this throws before anything is written, and the event comes back later.
-        await deps.budget?.check(now());
+        if (deps.budget !== undefined) await timed(deps.stages, 'budget.check', () => (deps.budget as NonNullable<PipelineDeps['budget']>).check(now()));
         const t = now();
         const fresh = freshDocument(id, event.container, event.blobName, state, event, t);
         const lease = { owner, expiresAt: new Date(t.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString() };
-        const taken = await inSpan('cosmos.claim', { 'blobsight.image.id': id }, () => ClaimHandle.take(deps.store, stored, fresh, d.kind === 'take-over', lease, t));
+        const taken = await timed(deps.stages, 'cosmos.claim', () => inSpan('cosmos.claim', { 'blobsight.image.id': id }, () => ClaimHandle.take(deps.store, stored, fresh, d.kind === 'take-over', lease, t)));
         if (taken !== 'conflict') {
           if (d.kind === 'take-over') recordRedelivery('take-over');
           claim = taken;
@@ -176,7 +180,8 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
     if (claim === undefined && attempt >= MAX_CLAIM_TRIES) throw inFlight(event.eTag);
   }
   if (blob === undefined) throw new Error('unreachable: claimed without a blob');
-  return countResult(await work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal, previousOutbound }), deps);
+  const done = await work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal, previousOutbound });
+  return timed(deps.stages, 'stats.count', () => countResult(done, deps));
 }
 
 interface Run {
@@ -206,7 +211,7 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
   const finish = async (over: Partial<ImageDocument>): Promise<BlobOutcome> => {
     const mark = deps.outbound === undefined ? {} : { outbound: deps.outbound.markFor({ ...claim.doc, ...over }, r.previousOutbound) };
     const patch = { ...over, ...mark, finishedAt: now().toISOString(), modelAttempts: paid, timings: { ...(over.timings ?? claim.doc.timings), downloadMs, totalMs: round(performance.now() - r.started) } };
-    const stored = await inSpan('cosmos.finish', { 'blobsight.image.id': id }, () => claim.finish(patch, now()));
+    const stored = await timed(deps.stages, 'cosmos.finish', () => inSpan('cosmos.finish', { 'blobsight.image.id': id }, () => claim.finish(patch, now())));
     if (stored === 'lost') {
       log.warn('lost the claim before the final write (lease expired, newer version or delete); dropping this result', { id });
       return { outcome: 'superseded', reason: 'another worker took the claim over' };
@@ -218,7 +223,7 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
 
   try {
     const tDownload = performance.now();
-    const download = await inSpan('blob.download', { 'blobsight.image.id': id }, () => downloadBlob(deps.images, event.blobName, { maxBytes: deps.limits.maxBytes, signal: r.deadline, eTag: blob.eTag }));
+    const download = await timed(deps.stages, 'blob.download', () => inSpan('blob.download', { 'blobsight.image.id': id }, () => downloadBlob(deps.images, event.blobName, { maxBytes: deps.limits.maxBytes, signal: r.deadline, eTag: blob.eTag })));
     downloadMs = round(performance.now() - tDownload);
     switch (download.kind) {
       case 'superseded':
@@ -261,19 +266,19 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
       beforeAttempt: async () => {
         if (paid >= maxAttempts) throw new TransientError('model_timeout', `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
         paid++;
-        if (!(await claim.update({ modelAttempts: paid }, now()))) throw new TransientError('in_flight', 'Lost the claim before the model call; the new holder carries on.');
+        if (!(await timed(deps.stages, 'cosmos.attempt', () => claim.update({ modelAttempts: paid }, now())))) throw new TransientError('in_flight', 'Lost the claim before the model call; the new holder carries on.');
       },
       notBilled: () => {
         paid--;
       },
     };
     // Under way while the content cache is read and leased; dropped on a hit.
-    const preprocess = deps.classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }) : undefined;
+    const preprocess = deps.classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }, deps.stages) : undefined;
     const classify = async (): Promise<ClassifyBytesResult> => {
       if (paid >= maxAttempts) throw new TransientError(capCode(claim.doc.lastError), `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
       // Not the budget's signal: an attempt only starts when it fits the budget (the gate), and cutting off one the
       // service already answered would pay for it again on redelivery. The caller's signal (shutdown) still aborts.
-      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }) }, r.signal, attempts);
+      return classifyBytes(download.bytes, profile, { classifier: deps.classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }), ...(deps.stages === undefined ? {} : { stages: deps.stages }) }, r.signal, attempts);
     };
 
     let outcome: { kind: 'fresh'; r: ClassifyBytesResult } | { kind: 'cached'; entry: CacheEntry };
@@ -281,6 +286,7 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
       if (deps.cache !== undefined && deps.classifier.supportedKinds.includes(profile.kind)) {
         // Pay once per content: the same bytes for the same profile version and model version reuse the stored answer.
         const sha256 = createHash('sha256').update(download.bytes).digest('hex');
+        let cacheEnd: (() => void) | undefined = deps.stages?.start('cache.claim');
         const got = await deps.cache.getOrCompute(
           { sha256, profile: profile.name, profileVersion: profile.version, provider: deps.classifier.info.provider, deployment: deps.classifier.info.deployment },
           {
@@ -291,12 +297,15 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
             onWriteError: (e) => log.warn('could not store the answer in the content cache', { id, error: e instanceof Error ? e.message : String(e) }),
           },
           async () => {
+            cacheEnd?.();
             const res = await classify();
+            cacheEnd = deps.stages?.start('cache.store');
             const c = res.classification;
             const image = imageFacts(res);
             return { value: res, answer: { result: c.result, confidence: c.confidence, confidenceSource: c.confidenceSource, usage: c.usage, model: c.model, image }, sourceDocumentId: id };
           },
         );
+        cacheEnd?.();
         outcome = got.kind === 'hit' ? { kind: 'cached', entry: got.entry } : { kind: 'fresh', r: got.value };
       } else {
         outcome = { kind: 'fresh', r: await classify() };

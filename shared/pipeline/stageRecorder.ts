@@ -35,3 +35,15 @@ export async function timed<T>(recorder: StageRecorder | undefined, stage: Pipel
     end();
   }
 }
+
+/** Starts `stage` by hand, for a stage that does not end where it began; the returned end is safe to call twice. */
+export function startStage(recorder: StageRecorder | undefined, stage: PipelineStage): () => void {
+  if (recorder === undefined) return () => undefined;
+  const end = recorder.start(stage);
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+}

@@ -37,8 +37,11 @@ export interface CacheEntry {
   _etag?: string;
 }
 
-/** What getOrCompute gives back: a stored answer (no model call), or what `compute` returned. */
-export type CacheOutcome<T> = { kind: 'hit'; entry: CacheEntry } | { kind: 'computed'; value: T };
+/**
+ * What getOrCompute gives back: a stored answer (no model call), or what `compute` returned. With `detachWrite`,
+ * `written` settles when the answer is stored (it never rejects: a failure goes to onWriteError).
+ */
+export type CacheOutcome<T> = { kind: 'hit'; entry: CacheEntry } | { kind: 'computed'; value: T; written?: Promise<void> };
 
 export interface GetOrComputeOptions {
   /** Who computes (a lease owner id). */
@@ -52,6 +55,11 @@ export interface GetOrComputeOptions {
   reportedModel: string | null;
   /** Where a failed cache write is reported; the computed answer is still returned. */
   onWriteError?: (e: unknown) => void;
+  /**
+   * Return as soon as `compute` has, with the answer's write still under way (`written`), so the caller can write
+   * its own result alongside it instead of after it. Default false: the write is done when getOrCompute returns.
+   */
+  detachWrite?: boolean;
 }
 
 type Claim = { kind: 'hit'; entry: CacheEntry } | { kind: 'claimed'; entry: CacheEntry } | { kind: 'busy'; entry: CacheEntry | undefined };
@@ -92,11 +100,14 @@ export class ResultCache {
       throw e;
     }
     const at = o.now().toISOString();
-    const stored = await this.replace({ ...claim.entry, status: 'ready', lease: null, answer: computed.answer, sourceDocumentId: computed.sourceDocumentId, updatedAt: at }, claim.entry._etag).catch((e: unknown) => {
-      o.onWriteError?.(e);
-      return undefined;
-    });
-    if (stored === 'conflict') o.onWriteError?.(new Error(`cache entry ${claim.entry.id} was taken over while computing; the answer was not stored`));
+    const written = this.replace({ ...claim.entry, status: 'ready', lease: null, answer: computed.answer, sourceDocumentId: computed.sourceDocumentId, updatedAt: at }, claim.entry._etag).then(
+      (stored) => {
+        if (stored === 'conflict') o.onWriteError?.(new Error(`cache entry ${claim.entry.id} was taken over while computing; the answer was not stored`));
+      },
+      (e: unknown) => o.onWriteError?.(e),
+    );
+    if (o.detachWrite === true) return { kind: 'computed', value: computed.value, written };
+    await written;
     return { kind: 'computed', value: computed.value };
   }
 

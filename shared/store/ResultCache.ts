@@ -114,12 +114,19 @@ export class ResultCache {
   private async claim(key: CacheKey, o: GetOrComputeOptions): Promise<Claim> {
     const id = cacheEntryId(key);
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.read(id);
       const now = o.now();
       const lease: Lease = { owner: o.owner, expiresAt: new Date(now.getTime() + o.leaseMs).toISOString() };
+      const pending = (): CacheEntry => ({ id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString(), ...this.#ttl });
+      // New bytes are the usual case for a new upload: the create is the lookup (one round trip instead of a read
+      // then a create); only when an entry exists (409) is it read, costing a hit one round trip more.
+      if (attempt === 1) {
+        const created = await this.write(() => this.#container.items.create<CacheEntry>(pending()), id);
+        if (created !== 'conflict') return { kind: 'claimed', entry: created };
+      }
+      const existing = await this.read(id);
       if (existing === undefined) {
-        const entry: CacheEntry = { id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString(), ...this.#ttl };
-        const created = await this.write(() => this.#container.items.create<CacheEntry>(entry), id);
+        // Deleted since the 409 (a released claim): create it again.
+        const created = await this.write(() => this.#container.items.create<CacheEntry>(pending()), id);
         if (created !== 'conflict') return { kind: 'claimed', entry: created };
       } else if (existing.status === 'ready' && existing.answer !== null && sameModelVersion(existing, o.reportedModel)) {
         return { kind: 'hit', entry: existing };

@@ -10,12 +10,16 @@ import type { Profile } from '../profiles/profileSchema';
 import { inSpan } from '../telemetry/inSpan';
 import { decideStatus } from './decideStatus';
 import type { Preprocess } from './preprocessAhead';
+import type { StageRecorder } from './stageRecorder';
+import { timed } from './stageRecorder';
 
 export interface ClassifyBytesDeps {
   classifier: Classifier;
   limits: { maxBytes: number; maxPixels: number };
   /** Default `preprocessImage`; the Event Grid flow passes one already under way (`preprocessAhead`). */
   preprocess?: Preprocess;
+  /** Times the model call (the perf bench); absent in production. */
+  stages?: StageRecorder;
 }
 
 export interface ClassifyBytesResult {
@@ -36,11 +40,11 @@ export async function classifyBytes(bytes: Buffer, profile: Profile, deps: Class
   const image = await inSpan('preprocess', { 'blobsight.profile': profile.name }, () => (deps.preprocess ?? preprocessImage)(bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }));
   const t1 = performance.now();
   const input: ClassifyInput = { image, profile, ...(signal === undefined ? {} : { signal }), ...(attempts === undefined ? {} : { attempts }) };
-  const classification = await inSpan('model.classify', { 'blobsight.profile': profile.name, 'gen_ai.request.model': classifier.info.deployment }, async (span) => {
+  const classification = await timed(deps.stages, 'model.classify', () => inSpan('model.classify', { 'blobsight.profile': profile.name, 'gen_ai.request.model': classifier.info.deployment }, async (span) => {
     const c = await classifier.classify(input);
     span.setAttributes({ 'gen_ai.usage.input_tokens': c.usage.promptTokens, 'gen_ai.usage.output_tokens': c.usage.completionTokens, 'blobsight.cost_usd': c.usage.costUsd ?? 0 });
     return c;
-  });
+  }));
   const t2 = performance.now();
   return {
     status: decideStatus(classification, profile),

@@ -6,6 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import type { ContainerClient } from '@azure/storage-blob';
 
+import type { DownloadResult } from '../blob';
 import { downloadBlob } from '../blob';
 import type { BlobState } from '../blob/readBlobState';
 import { readBlobState, sameETag } from '../blob/readBlobState';
@@ -31,6 +32,8 @@ import { decide } from './decide';
 import { classificationFields, decideStatus, flattenLabels } from './decideStatus';
 import { preprocessAhead } from './preprocessAhead';
 import { markDeleted, processBlobDeleted } from './processBlobDeleted';
+import type { StageRecorder } from './stageRecorder';
+import { startStage, timed } from './stageRecorder';
 import type { StatsHooks } from './statsHooks';
 import { countResult } from './statsHooks';
 
@@ -59,6 +62,8 @@ export interface PipelineDeps {
   budget?: NonNullable<StatsHooks['budget']>;
   /** Outbound events (OUTBOUND_TOPIC_ENDPOINT / OUTBOUND_WEBHOOKS); none are published without it. */
   outbound?: Outbox;
+  /** Times each stage of the flow (the perf bench, ordering tests); absent in production. */
+  stages?: StageRecorder;
 }
 
 export type BlobOutcome =
@@ -90,7 +95,16 @@ export function processBlobCreated(input: unknown, deps: PipelineDeps, signal?: 
   // whose earlier publish failed), outside the claim's error handling: the document stays as it is if it fails.
   return traceBlobEvent(input, async () => {
     const out = await processEvent(input, deps, signal);
-    if (deps.outbound !== undefined && 'document' in out) await deliverOutbound(deps.outbound, out.document);
+    if (!('document' in out)) return out;
+    // Both once the document is durable, side by side: neither waits on the other, and either failing asks for a
+    // redelivery, which finds the final document (`duplicate`) and counts / publishes what is still missing.
+    const outbound = deps.outbound;
+    const [counted, published] = await Promise.allSettled([
+      timed(deps.stages, 'stats.count', () => countResult(out, deps)),
+      outbound === undefined ? Promise.resolve() : timed(deps.stages, 'outbound.publish', () => deliverOutbound(outbound, out.document)),
+    ]);
+    if (counted.status === 'rejected') throw counted.reason;
+    if (published.status === 'rejected') throw published.reason;
     return out;
   });
 }
@@ -126,13 +140,17 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
   const id = documentId(event.container, event.blobName);
   const owner = deps.owner ?? `claim-${randomUUID()}`;
 
-  // Claim before download: a HEAD and a point read settle duplicates, late events and live claims without
-  // reading the bytes, so concurrent duplicates download the blob once.
+  // Decide before downloading: a HEAD and a point read settle duplicates, late events and live claims without
+  // reading the bytes. Only a delivery that goes on to claim downloads, alongside its claim write (a lost race aborts
+  // it), so concurrent duplicates still read the bytes about once and the claim adds no round trip of its own.
   let claim: ClaimHandle | undefined;
   let blob: Extract<BlobState, { exists: true }> | undefined;
+  let download: Promise<TimedDownload> | undefined;
   let previousOutbound: OutboundMark | null | undefined;
+  // Today's cost (a query at most every DAILY_BUDGET cache interval) is read alongside the first reads; only new work waits on it.
+  const budgetGate = deps.budget === undefined ? undefined : startBudgetCheck(deps.budget, deps.stages, now());
   for (let attempt = 1; claim === undefined; attempt++) {
-    const [stored, state] = await Promise.all([deps.store.get(id), readBlobState(deps.images, event.blobName, deadline)]);
+    const [stored, state] = await Promise.all([timed(deps.stages, 'cosmos.read', () => deps.store.get(id)), timed(deps.stages, 'blob.properties', () => readBlobState(deps.images, event.blobName, deadline))]);
     const d = decide(event, stored, state, now());
     switch (d.action) {
       case 'ignore':
@@ -144,8 +162,8 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
         if (stored === undefined) throw new Error('unreachable: duplicate without a document');
         log.info('duplicate delivery: this blob version already has a final document', { id, eTag: stored.blob.eTag, status: stored.status });
         recordRedelivery('duplicate');
-        // Counted here too (once, by its key): a crash between the final write and its count is repaired by the redelivery.
-        return countResult({ outcome: 'duplicate', document: stored }, deps);
+        // Counted too (once, by its key, in processBlobCreated): a crash between the final write and its count is repaired by the redelivery.
+        return { outcome: 'duplicate', document: stored };
       case 'in-flight':
         // Ask for redelivery rather than acknowledge: if that worker dies, the retry finds its lease expired and takes over.
         throw inFlight(state.exists ? state.eTag : event.eTag);
@@ -160,24 +178,57 @@ async function processEvent(input: unknown, deps: PipelineDeps, signal?: AbortSi
       case 'claim': {
         if (!state.exists) throw new Error('unreachable: claim without a blob');
         // New work only: over DAILY_BUDGET_USD this throws before anything is written, and the event comes back later.
-        await deps.budget?.check(now());
+        if (budgetGate !== undefined) await budgetGate;
         const t = now();
         const fresh = freshDocument(id, event.container, event.blobName, state, event, t);
         const lease = { owner, expiresAt: new Date(t.getTime() + (deps.leaseMs ?? DEFAULT_LEASE_MS)).toISOString() };
-        const taken = await inSpan('cosmos.claim', { 'blobsight.image.id': id }, () => ClaimHandle.take(deps.store, stored, fresh, d.kind === 'take-over', lease, t));
-        if (taken !== 'conflict') {
-          if (d.kind === 'take-over') recordRedelivery('take-over');
-          claim = taken;
-          blob = state;
-          previousOutbound = stored?.outbound;
+        // Exactly the version just decided on (If-Match); nothing of it is used unless the claim below is ours.
+        const stop = new AbortController();
+        const bytes = startDownload(deps, event.blobName, state.eTag, AbortSignal.any([deadline, stop.signal]), id);
+        let taken: ClaimHandle | 'conflict';
+        try {
+          taken = await timed(deps.stages, 'cosmos.claim', () => inSpan('cosmos.claim', { 'blobsight.image.id': id }, () => ClaimHandle.take(deps.store, stored, fresh, d.kind === 'take-over', lease, t)));
+        } catch (e) {
+          stop.abort();
+          throw e;
         }
+        if (taken === 'conflict') {
+          stop.abort();
+          break;
+        }
+        if (d.kind === 'take-over') recordRedelivery('take-over');
+        claim = taken;
+        blob = state;
+        download = bytes;
+        previousOutbound = stored?.outbound;
         break;
       }
     }
     if (claim === undefined && attempt >= MAX_CLAIM_TRIES) throw inFlight(event.eTag);
   }
   if (blob === undefined) throw new Error('unreachable: claimed without a blob');
-  return countResult(await work(event, deps, claim, blob, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal, previousOutbound }), deps);
+  if (download === undefined) throw new Error('unreachable: claimed without a download');
+  return work(event, deps, claim, blob, download, { log, now, owner, started, deadline, budget, budgetMs, deadlineAt, signal, previousOutbound });
+}
+
+interface TimedDownload {
+  result: DownloadResult;
+  ms: number;
+}
+
+/** The download under way; never rejects unhandled (a lost claim race aborts it and nobody awaits it). */
+function startDownload(deps: PipelineDeps, name: string, eTag: string, signal: AbortSignal, id: string): Promise<TimedDownload> {
+  const t = performance.now();
+  const p = timed(deps.stages, 'blob.download', () => inSpan('blob.download', { 'blobsight.image.id': id }, () => downloadBlob(deps.images, name, { maxBytes: deps.limits.maxBytes, signal, eTag }))).then((result) => ({ result, ms: round(performance.now() - t) }));
+  p.catch(() => undefined);
+  return p;
+}
+
+/** The budget check started early; awaited only by a delivery that is about to claim new work. */
+function startBudgetCheck(budget: NonNullable<PipelineDeps['budget']>, stages: StageRecorder | undefined, at: Date): Promise<void> {
+  const p = timed(stages, 'budget.check', () => budget.check(at));
+  p.catch(() => undefined);
+  return p;
 }
 
 interface Run {
@@ -196,18 +247,30 @@ interface Run {
 }
 
 /** We hold the claim on the blob's current version: download exactly it, classify, and write the final state. */
-async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, blob: Extract<BlobState, { exists: true }>, r: Run): Promise<BlobOutcome> {
+async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, blob: Extract<BlobState, { exists: true }>, downloading: Promise<TimedDownload>, r: Run): Promise<BlobOutcome> {
   const { log, now } = r;
   const id = claim.doc.id;
   const maxAttempts = deps.maxModelAttempts ?? DEFAULT_MAX_MODEL_ATTEMPTS;
   // Paid model requests for this version: persisted before each is sent, uncounted when the service billed nothing.
   let paid = claim.doc.modelAttempts ?? 0;
   let downloadMs: number | null = null;
+  // The first paid attempt's mark, written while preprocessing runs instead of after it (see beforeAttempt).
+  let earlyMark: Promise<boolean> | undefined;
+  // The content cache's answer, written alongside the final document rather than before it.
+  let cacheWrite: Promise<void> | undefined;
+  /** Every other write through the claim waits for the early mark: the claim's writes are chained by etag. */
+  const settleEarlyMark = async (): Promise<void> => {
+    const m = earlyMark;
+    earlyMark = undefined;
+    if (m !== undefined) await m.catch(() => false);
+  };
 
   const finish = async (over: Partial<ImageDocument>): Promise<BlobOutcome> => {
+    await settleEarlyMark();
     const mark = deps.outbound === undefined ? {} : { outbound: deps.outbound.markFor({ ...claim.doc, ...over }, r.previousOutbound) };
+    // `paid` counts only requests sent: an early mark that was not used (a cache hit, a refused image) is undone here.
     const patch = { ...over, ...mark, finishedAt: now().toISOString(), modelAttempts: paid, timings: { ...(over.timings ?? claim.doc.timings), downloadMs, totalMs: round(performance.now() - r.started) } };
-    const stored = await inSpan('cosmos.finish', { 'blobsight.image.id': id }, () => claim.finish(patch, now()));
+    const [stored] = await Promise.all([timed(deps.stages, 'cosmos.finish', () => inSpan('cosmos.finish', { 'blobsight.image.id': id }, () => claim.finish(patch, now()))), cacheWrite]);
     if (stored === 'lost') {
       log.warn('lost the claim before the final write (lease expired, newer version or delete); dropping this result', { id });
       return { outcome: 'superseded', reason: 'another worker took the claim over' };
@@ -218,9 +281,8 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
   };
 
   try {
-    const tDownload = performance.now();
-    const download = await inSpan('blob.download', { 'blobsight.image.id': id }, () => downloadBlob(deps.images, event.blobName, { maxBytes: deps.limits.maxBytes, signal: r.deadline, eTag: blob.eTag }));
-    downloadMs = round(performance.now() - tDownload);
+    const { result: download, ms } = await downloading;
+    downloadMs = ms;
     switch (download.kind) {
       case 'superseded':
         // Overwritten since the HEAD: that write's own event takes the claim over (a new version always may).
@@ -263,20 +325,33 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
       deadlineAt: r.deadlineAt,
       beforeAttempt: async () => {
         if (paid >= maxAttempts) throw new TransientError('model_timeout', `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
+        const early = earlyMark;
+        earlyMark = undefined;
         paid++;
-        if (!(await claim.update({ modelAttempts: paid }, now()))) throw new TransientError('in_flight', 'Lost the claim before the model call; the new holder carries on.');
+        // Still written (and still ours) before the request goes out: the early mark is awaited here, not skipped.
+        const marked = early ?? timed(deps.stages, 'cosmos.attempt', () => claim.update({ modelAttempts: paid }, now()));
+        if (!(await marked)) throw new TransientError('in_flight', 'Lost the claim before the model call; the new holder carries on.');
       },
       notBilled: () => {
         paid--;
       },
     };
     // Under way while the content cache is read and leased; dropped on a hit.
-    const preprocess = classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }) : undefined;
+    const preprocess = classifier.supportedKinds.includes(profile.kind) ? preprocessAhead(download.bytes, { detail: profile.detail, maxBytes: deps.limits.maxBytes, maxPixels: deps.limits.maxPixels }, deps.stages) : undefined;
+    // The first attempt's mark goes out now, beside preprocessing and the cache lookup, so the model call does not
+    // queue behind a Cosmos write. It counts one request more than sent until the request is sent; every later write
+    // of the claim writes the true count (`paid`), so only a crash in that window leaves one attempt counted unpaid,
+    // as a crash right after the mark always could.
+    if (preprocess !== undefined && paid < maxAttempts) {
+      const m = timed(deps.stages, 'cosmos.attempt', () => claim.update({ modelAttempts: paid + 1 }, now()));
+      m.catch(() => undefined);
+      earlyMark = m;
+    }
     const classify = async (): Promise<ClassifyBytesResult> => {
       if (paid >= maxAttempts) throw new TransientError(capCode(claim.doc.lastError), `The model was asked ${paid} times for this image version (MAX_MODEL_ATTEMPTS ${maxAttempts}); not asking again.`, { details: { capReached: true } });
       // Not the budget's signal: an attempt only starts when it fits the budget (the gate), and cutting off one the
       // service already answered would pay for it again on redelivery. The caller's signal (shutdown) still aborts.
-      return classifyBytes(download.bytes, profile, { classifier: classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }) }, r.signal, attempts);
+      return classifyBytes(download.bytes, profile, { classifier, limits: deps.limits, ...(preprocess === undefined ? {} : { preprocess }), ...(deps.stages === undefined ? {} : { stages: deps.stages }) }, r.signal, attempts);
     };
 
     let outcome: { kind: 'fresh'; r: ClassifyBytesResult } | { kind: 'cached'; entry: CacheEntry };
@@ -284,6 +359,8 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
       if (deps.cache !== undefined && classifier.supportedKinds.includes(profile.kind)) {
         // Pay once per content: the same bytes for the same profile version and model version reuse the stored answer.
         const sha256 = createHash('sha256').update(download.bytes).digest('hex');
+        const claimed = startStage(deps.stages, 'cache.claim');
+        let stored: (() => void) | undefined;
         const got = await deps.cache.getOrCompute(
           { sha256, profile: profile.name, profileVersion: profile.version, provider: classifier.info.provider, deployment: classifier.info.deployment },
           {
@@ -292,15 +369,24 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
             now,
             reportedModel: classifier.lastReportedModel ?? null,
             onWriteError: (e) => log.warn('could not store the answer in the content cache', { id, error: e instanceof Error ? e.message : String(e) }),
+            detachWrite: true,
           },
           async () => {
+            claimed();
             const res = await classify();
+            stored = startStage(deps.stages, 'cache.store');
             const c = res.classification;
             const image = imageFacts(res);
             return { value: res, answer: { result: c.result, confidence: c.confidence, confidenceSource: c.confidenceSource, usage: c.usage, model: c.model, image }, sourceDocumentId: id };
           },
         );
-        outcome = got.kind === 'hit' ? { kind: 'cached', entry: got.entry } : { kind: 'fresh', r: got.value };
+        claimed();
+        if (got.kind === 'hit') outcome = { kind: 'cached', entry: got.entry };
+        else {
+          const end = stored;
+          cacheWrite = got.written?.finally(() => end?.());
+          outcome = { kind: 'fresh', r: got.value };
+        }
       } else {
         outcome = { kind: 'fresh', r: await classify() };
       }
@@ -350,6 +436,7 @@ async function work(event: BlobEvent, deps: PipelineDeps, claim: ClaimHandle, bl
     // Transient (or unexpected): nothing final is written. Free the claim at once so the redelivery can take it,
     // and keep the fault for the reconcile sweep, which finalises what is still failing after the retry horizon.
     const code = isTransientError(e) ? e.code : 'internal';
+    await settleEarlyMark();
     await claim
       .release({ modelAttempts: paid }, { code, message: e instanceof Error ? e.message : String(e), at: now().toISOString() }, now())
       .catch((err: unknown) => log.warn('could not release the claim', { id, error: err instanceof Error ? err.message : String(err) }));

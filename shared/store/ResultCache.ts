@@ -37,8 +37,11 @@ export interface CacheEntry {
   _etag?: string;
 }
 
-/** What getOrCompute gives back: a stored answer (no model call), or what `compute` returned. */
-export type CacheOutcome<T> = { kind: 'hit'; entry: CacheEntry } | { kind: 'computed'; value: T };
+/**
+ * What getOrCompute gives back: a stored answer (no model call), or what `compute` returned. With `detachWrite`,
+ * `written` settles when the answer is stored (it never rejects: a failure goes to onWriteError).
+ */
+export type CacheOutcome<T> = { kind: 'hit'; entry: CacheEntry } | { kind: 'computed'; value: T; written?: Promise<void> };
 
 export interface GetOrComputeOptions {
   /** Who computes (a lease owner id). */
@@ -52,6 +55,11 @@ export interface GetOrComputeOptions {
   reportedModel: string | null;
   /** Where a failed cache write is reported; the computed answer is still returned. */
   onWriteError?: (e: unknown) => void;
+  /**
+   * Return as soon as `compute` has, with the answer's write still under way (`written`), so the caller can write
+   * its own result alongside it instead of after it. Default false: the write is done when getOrCompute returns.
+   */
+  detachWrite?: boolean;
 }
 
 type Claim = { kind: 'hit'; entry: CacheEntry } | { kind: 'claimed'; entry: CacheEntry } | { kind: 'busy'; entry: CacheEntry | undefined };
@@ -92,23 +100,33 @@ export class ResultCache {
       throw e;
     }
     const at = o.now().toISOString();
-    const stored = await this.replace({ ...claim.entry, status: 'ready', lease: null, answer: computed.answer, sourceDocumentId: computed.sourceDocumentId, updatedAt: at }, claim.entry._etag).catch((e: unknown) => {
-      o.onWriteError?.(e);
-      return undefined;
-    });
-    if (stored === 'conflict') o.onWriteError?.(new Error(`cache entry ${claim.entry.id} was taken over while computing; the answer was not stored`));
+    const written = this.replace({ ...claim.entry, status: 'ready', lease: null, answer: computed.answer, sourceDocumentId: computed.sourceDocumentId, updatedAt: at }, claim.entry._etag).then(
+      (stored) => {
+        if (stored === 'conflict') o.onWriteError?.(new Error(`cache entry ${claim.entry.id} was taken over while computing; the answer was not stored`));
+      },
+      (e: unknown) => o.onWriteError?.(e),
+    );
+    if (o.detachWrite === true) return { kind: 'computed', value: computed.value, written };
+    await written;
     return { kind: 'computed', value: computed.value };
   }
 
   private async claim(key: CacheKey, o: GetOrComputeOptions): Promise<Claim> {
     const id = cacheEntryId(key);
     for (let attempt = 1; ; attempt++) {
-      const existing = await this.read(id);
       const now = o.now();
       const lease: Lease = { owner: o.owner, expiresAt: new Date(now.getTime() + o.leaseMs).toISOString() };
+      const pending = (): CacheEntry => ({ id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString(), ...this.#ttl });
+      // New bytes are the usual case for a new upload: the create is the lookup (one round trip instead of a read
+      // then a create); only when an entry exists (409) is it read, costing a hit one round trip more.
+      if (attempt === 1) {
+        const created = await this.write(() => this.#container.items.create<CacheEntry>(pending()), id);
+        if (created !== 'conflict') return { kind: 'claimed', entry: created };
+      }
+      const existing = await this.read(id);
       if (existing === undefined) {
-        const entry: CacheEntry = { id, type: 'cache', key, status: 'pending', lease, answer: null, sourceDocumentId: null, createdAt: now.toISOString(), updatedAt: now.toISOString(), ...this.#ttl };
-        const created = await this.write(() => this.#container.items.create<CacheEntry>(entry), id);
+        // Deleted since the 409 (a released claim): create it again.
+        const created = await this.write(() => this.#container.items.create<CacheEntry>(pending()), id);
         if (created !== 'conflict') return { kind: 'claimed', entry: created };
       } else if (existing.status === 'ready' && existing.answer !== null && sameModelVersion(existing, o.reportedModel)) {
         return { kind: 'hit', entry: existing };

@@ -15,14 +15,14 @@ import { loadCliConfig } from '../cli/loadCliConfig';
 import { profileHash } from '../cli/profileHash';
 import { money, ProgressReporter } from '../cli/ProgressReporter';
 import { readCliSettings } from '../cli/readCliSettings';
+import { containerClientFor, isContainerUrl, parseContainerUrl } from '../cli/sources/listContainer';
 import { UsageError } from '../cli/UsageError';
+import type { BlobsightConfig } from '../config';
 import type { Classifier, ModelInfo } from '../model';
 import { createOpenAIClient, maxTokensFor } from '../model';
 import { loadProfiles } from '../profiles';
 import type { RunConfig } from '../runs';
 import { CONFIG_FILE, listRunIds, RunFolder, RunFolderError } from '../runs';
-import type { BlobsightConfig } from '../config';
-import { containerClientFor, parseContainerUrl } from '../cli/sources/listContainer';
 import { createClassifier, createServices, pipelineDeps } from '../runtime/createServices';
 import { BatchApi } from './BatchApi';
 import { BatchProgress } from './BatchProgress';
@@ -56,13 +56,11 @@ export async function backfillAction(sourceArg: string | undefined, o: BackfillC
   const source = sourceArg ?? existingRun?.readConfig().source.location;
   if (source === undefined) throw new UsageError('Name what to label: a folder, a quoted glob or a container URL (or --out / --resume of an earlier backfill).');
   const listOptions = { runsDir: o.runsDir, concurrency: o.concurrency, progress: o.progress, ...(o.connectionString === undefined ? {} : { connectionString: o.connectionString }) } satisfies LabelOptions;
+  // Settled before listing: a container the service does not watch is refused without reading it.
+  const service = isContainerUrl(source) ? await serviceTarget(source, o, config, cosmosConfigured, getCredential) : undefined;
   const listed = await listSource(source, listOptions, profile, config.limits.maxBytes, undefined, getCredential);
-  let service: ServiceTarget | undefined;
-  if (listed.kind === 'container') {
-    service = await serviceTarget(source, o, config, cosmosConfigured, getCredential);
-    // Failed lines are retried through the service's own classifier (circuit breaker, pacing, attempt counting).
-    if (o.onlineRetry) online = service.deps.classifier;
-  } else if (o.onlineRetry) online = await createClassifier(config, keyless ? getCredential : undefined, undefined);
+  // Into the service, failed lines are retried through its own classifier (circuit breaker, pacing, attempt counting).
+  if (o.onlineRetry) online = service?.deps.classifier ?? (await createClassifier(config, keyless ? getCredential : undefined, undefined));
 
   const wanted: Omit<RunConfig, 'id' | 'name' | 'createdAt'> = {
     cliVersion: cliVersion(),

@@ -15,13 +15,15 @@ import { BatchApi } from '../../shared/batch/BatchApi';
 import type { BackfillOptions } from '../../shared/batch/runBackfill';
 import { runBackfill } from '../../shared/batch/runBackfill';
 import type { ServiceTarget } from '../../shared/batch/serviceTarget';
+import { runCli } from '../../shared/cli/program';
 import { listContainer } from '../../shared/cli/sources/listContainer';
 import { DEFAULT_PRICES } from '../../shared/config';
-import { pipelineDeps } from '../../shared/runtime';
 import type { RunConfig } from '../../shared/runs';
 import { RunFolder } from '../../shared/runs';
+import { pipelineDeps } from '../../shared/runtime';
 import type { ImageDocument } from '../../shared/store';
 import { documentId } from '../../shared/store';
+import { testEnv } from '../support/emulators';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
 import { jpeg } from '../support/imageFixtures';
@@ -147,7 +149,7 @@ describe('backfill into the service', () => {
   it('a failed line is retried online through the service path, or without online retry left for the next backfill, which sends only it', async () => {
     const bytes = await Promise.all([jpeg(41, 21), jpeg(42, 22)]);
     await Promise.all(bytes.map((b, i) => app.upload(`img-${i}.jpg`, b)));
-    fake.batch.nextOutcome({ kind: 'fail-lines', customIds: [sha(bytes[1] as Buffer)] });
+    fake.batch.nextOutcome({ kind: 'fail-lines', customIds: [sha(bytes[1])] });
     const { online: _none, ...noOnline } = await options();
     const listed = await runBackfill(noOnline);
     expect(listed.service?.notStored.map((n) => [n.name, n.code])).toEqual([['img-1.jpg', 'model_unavailable']]);
@@ -155,7 +157,7 @@ describe('backfill into the service', () => {
     expect(chatCalls()).toBe(0);
 
     // With online retry (the service's own classifier): the failed line is asked online once and stored.
-    fake.batch.nextOutcome({ kind: 'fail-lines', customIds: [sha(bytes[1] as Buffer)] });
+    fake.batch.nextOutcome({ kind: 'fail-lines', customIds: [sha(bytes[1])] });
     const retried = await runBackfill(await options());
     expect(retried.requests).toBe(1);
     expect(retried.online).toBe(1);
@@ -165,5 +167,31 @@ describe('backfill into the service', () => {
     expect(d?.model?.deployment).toBe(fake.deployment);
     expect(d?.modelAttempts).toBe(1);
     expect((await doc('img-0.jpg'))?.model?.deployment).toBe(BATCH);
+  });
+
+  it('runs as `blobsight backfill <container URL>` into the service, and refuses a container the service does not watch', async () => {
+    await app.upload('cli.jpg', await jpeg(51, 21));
+    const c = app.services.config;
+    const env = testEnv({ COSMOS_DATABASE: c.cosmos.database, IMAGES_CONTAINER: c.imagesContainer, DEFAULT_PROFILE: 'pets', AZURE_OPENAI_ENDPOINT: fake.url, AZURE_OPENAI_DEPLOYMENT: fake.deployment, AZURE_OPENAI_API_KEY: fake.apiKey, OPENAI_API_VERSION: fake.apiVersion });
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      const cs = ['--connection-string', env['AzureWebJobsStorage'] as string];
+      const common = ['--profile', 'pets', '--deployment', BATCH, '--runs-dir', path.join(work, 'runs'), '--poll-interval', '0.01', '--no-progress', '--json', ...cs];
+      expect(await runCli(['node', 'blobsight', 'backfill', app.services.images.url, ...common])).toBe(0);
+      expect((await doc('cli.jpg'))?.model?.deployment).toBe(BATCH);
+      // Documents for a container no event of the service names would be dead weight: refused before reading it.
+      const stderr: string[] = [];
+      const write = process.stderr.write.bind(process.stderr);
+      process.stderr.write = ((chunk: string | Uint8Array) => stderr.push(String(chunk)) > 0);
+      try {
+        expect(await runCli(['node', 'blobsight', 'backfill', `${app.services.images.url}-other`, ...common])).toBe(2);
+      } finally {
+        process.stderr.write = write;
+      }
+      expect(stderr.join('')).toMatch(/IMAGES_CONTAINER/);
+    } finally {
+      process.env = saved;
+    }
   });
 });

@@ -155,7 +155,8 @@ async function serviceTarget(source: string, o: BackfillCommandOptions, config: 
   if (ref.container !== config.imagesContainer) {
     throw new UsageError(`The service labels the container ${config.imagesContainer} (IMAGES_CONTAINER), not ${ref.container}: set IMAGES_CONTAINER=${ref.container}, or label it into a run folder with blobsight label.`);
   }
-  const services = await createServices(config);
+  // Retries of what the batch did not answer go alone: the service's multi-image grouping is turned off here.
+  const services = await createServices({ ...config, modelRequest: { ...config.modelRequest, multiImageWindowMs: 0 } });
   const images = containerClientFor(ref, { ...(o.connectionString === undefined ? {} : { connectionString: o.connectionString }), credential: getCredential });
   const { budget: _cap, ...deps } = pipelineDeps(services);
   return { deps: { ...deps, images } };

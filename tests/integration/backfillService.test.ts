@@ -101,6 +101,8 @@ describe('backfill into the service', () => {
   it('writes one final document per blob at batch prices through the service path; a later event is a cache hit; a re-run sends nothing', async () => {
     const bytes = await Promise.all([jpeg(31, 21), jpeg(32, 22), jpeg(33, 23)]);
     const ups = await Promise.all(bytes.map((b, i) => app.upload(`img-${i}.jpg`, b)));
+    // The same bytes under another name: one line, stored once, the other blob a cache hit of it.
+    await app.upload('dup-of-img-1.jpg', bytes[1]);
     // One blob the service already labelled itself: not in the batch, not touched.
     const live = await app.put('already.jpg', await jpeg(34, 24));
     expect(live.outcome).toBe('classified');
@@ -110,19 +112,26 @@ describe('backfill into the service', () => {
     expect(r.requests).toBe(3);
     expect(fake.batch.linesAnswered).toBe(3);
     expect(chatCalls()).toBe(before);
-    expect(r.service?.counts).toMatchObject({ classified: 3, notStored: 0 });
+    expect(r.service?.counts).toMatchObject({ classified: 4, notStored: 0 });
     expect(r.skipped.map((s) => s.name)).toEqual(['already.jpg']);
 
     const docs = await Promise.all(bytes.map((_, i) => doc(`img-${i}.jpg`)));
+    const paidDocs = [...docs, await doc('dup-of-img-1.jpg')].filter((d) => (d?.usage?.costUsd ?? 0) > 0);
     const all = await app.services.store.query<{ id: string }>({ query: "SELECT c.id FROM c WHERE c.type = 'image'" });
-    expect(all).toHaveLength(4);
+    expect(all).toHaveLength(5);
+    const dup = await doc('dup-of-img-1.jpg');
+    const original = await doc('img-1.jpg');
+    // Whichever of the two was stored first paid; the other reused its answer at no cost.
+    expect([dup?.cached?.documentId, original?.cached?.documentId].filter((x) => x !== undefined && x !== null)).toHaveLength(1);
+    expect((dup?.usage?.costUsd ?? 0) + (original?.usage?.costUsd ?? 0)).toBeGreaterThan(0);
+    expect(Math.min(dup?.usage?.costUsd ?? -1, original?.usage?.costUsd ?? -1)).toBe(0);
     for (const d of docs) {
       expect(d?.status).toBe('classified');
       expect(d?.model?.deployment).toBe(BATCH);
-      expect(d?.usage?.costUsd).toBeGreaterThan(0);
     }
-    // The documents carry the batch bill, half of what the same tokens cost online.
-    const stored = docs.reduce((s, d) => s + (d?.usage?.costUsd ?? 0), 0);
+    // The documents carry the batch bill (once per content), half of what the same tokens cost online.
+    expect(paidDocs).toHaveLength(3);
+    const stored = paidDocs.reduce((s, d) => s + (d?.usage?.costUsd ?? 0), 0);
     expect(stored).toBeCloseTo(r.batchCostUsd ?? -1, 12);
     expect(stored).toBeCloseTo((r.onlineEquivalentUsd ?? 0) * 0.5, 12);
     expect((await doc('already.jpg'))?.model?.deployment).toBe(fake.deployment);
@@ -143,7 +152,7 @@ describe('backfill into the service', () => {
     expect(again.requests).toBe(0);
     expect(batchCreates()).toBe(creates);
     expect(fake.batch.linesAnswered - lines + chatCalls() - before).toBe(0);
-    expect(again.skipped).toHaveLength(5);
+    expect(again.skipped).toHaveLength(6);
   });
 
   it('a failed line is retried online through the service path, or without online retry left for the next backfill, which sends only it', async () => {

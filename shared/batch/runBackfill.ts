@@ -12,7 +12,9 @@ import type { SourceItem } from '../cli/sources/sourceItem';
 import type { ModelPrice } from '../config';
 import type { Classifier, ModelInfo } from '../model';
 import { buildChatRequest, costUsd } from '../model';
+import { buildMultiImageRequest, MAX_IMAGES_PER_REQUEST } from '../model/multiImageRequest';
 import { preprocessImage } from '../preprocess';
+import type { PreprocessedImage } from '../preprocess/preprocessedImage';
 import type { Profile } from '../profiles';
 import type { RunConfig, RunFolder } from '../runs';
 import { BatchAnswerClassifier } from './BatchAnswerClassifier';
@@ -22,8 +24,11 @@ import { batchPrices } from './batchPrices';
 import type { BatchProgressState } from './BatchProgress';
 import type { BatchPart, BatchState } from './batchState';
 import { readBatchState, TERMINAL_STATUSES, writeBatchState } from './batchState';
+import { groupCustomId } from './groupCustomId';
 import type { BatchLineResult } from './parseBatchOutput';
 import { parseBatchOutput } from './parseBatchOutput';
+import type { ServicePlan, ServiceStoreResult, ServiceTarget } from './serviceTarget';
+import { planService, storeInService } from './serviceTarget';
 import type { BatchFileLimits } from './splitBatchInput';
 import { BATCH_FILE_LIMITS, splitBatchInput } from './splitBatchInput';
 
@@ -53,12 +58,23 @@ export interface BackfillOptions {
   sleep?: (ms: number) => Promise<void>;
   onBatchProgress?: (p: BatchProgressState) => void;
   onLabelProgress?: (p: LabelProgress) => void;
+  /**
+   * Store into the service (a container source): answers go through the service's own event path into its Cosmos
+   * documents and content cache instead of the run folder, which then only keeps the batch files and batch.json.
+   */
+  service?: ServiceTarget;
 }
 
 export interface BackfillResult {
   state: BatchState;
-  /** Undefined when the wait was interrupted before every batch ended. */
+  /** False when the wait was interrupted before every batch ended (nothing was stored yet). */
+  finished: boolean;
+  /** Into a run folder: what labelRun wrote. Undefined into the service, or when not finished. */
   label: LabelRunResult | undefined;
+  /** Into the service: what the service's event path stored. */
+  service?: ServiceStoreResult;
+  /** Into the service: blobs this backfill left alone, and why (already final, another profile, ...). */
+  skipped: { name: string; reason: string }[];
   requests: number;
   fromBatch: number;
   online: number;
@@ -75,6 +91,9 @@ export const errorFileName = (index: number): string => `batch-${index}-errors.j
 
 export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   const sleep = o.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // The service decides which of its blobs still need an answer, exactly as it would for an event now.
+  const plan = o.service === undefined ? undefined : await planService(o.items.map((i) => i.name), o.service, o.profile);
+  const skipped = plan?.skipped ?? [];
   const save = (s: BatchState): void => writeBatchState(o.run.dir, s);
   let state = readBatchState(o.run.dir);
   if (state !== undefined && (state.profile.name !== o.profile.name || state.profile.version !== o.profile.version || state.deployment !== o.deployment)) {
@@ -94,7 +113,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
 
   // A new backfill, or one into a folder whose earlier batches are all settled: send what the run still lacks.
   if (state === undefined || (o.resumeBatchId === undefined && state.parts.every((p) => p.downloaded))) {
-    const lines = await buildLines(o);
+    const lines = await buildLines(o, plan);
     const files = splitBatchInput(lines.map((l) => l.text), o.fileLimits ?? BATCH_FILE_LIMITS);
     const earlier = state?.parts ?? [];
     let offset = 0;
@@ -143,7 +162,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
   // Requests of the batches this call created or waited for (settled ones of earlier calls are not counted again).
   const requests = pending.reduce((n, p) => n + p.customIds.length, 0);
   if (!state.parts.every((p) => p.status !== null && TERMINAL_STATUSES.has(p.status))) {
-    return { state, label: undefined, requests, fromBatch: 0, online: 0, unanswered: 0, batchCostUsd: null, onlineEquivalentUsd: null, problems };
+    return { state, finished: false, label: undefined, skipped, requests, fromBatch: 0, online: 0, unanswered: 0, batchCostUsd: null, onlineEquivalentUsd: null, problems };
   }
 
   for (const part of state.parts) {
@@ -175,7 +194,16 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
     onlineEquivalentUsd = onlineEquivalentUsd === null || on === null ? null : onlineEquivalentUsd + on;
   }
 
-  const classifier = new BatchAnswerClassifier({ results, prices, info: o.info, logprobs: o.logprobs, ...(o.online === undefined ? {} : { online: o.online }) });
+  const online = o.online;
+  const profileRef = { name: o.profile.name, version: o.profile.version };
+  if (o.service !== undefined && plan !== undefined) {
+    // Presented under the service's model identity so the cache entries are the ones its later events look up.
+    const keyInfo = o.service.deps.classifier.info;
+    const classifier = new BatchAnswerClassifier({ results, prices, info: o.info, keyInfo, profile: profileRef, logprobs: o.logprobs, ...(online === undefined ? {} : { online }) });
+    const service = await storeInService(plan, o.service, classifier, o.concurrency, o.abort);
+    return { state, finished: true, label: undefined, service, skipped, requests, ...classifier.counts, batchCostUsd, onlineEquivalentUsd, problems };
+  }
+  const classifier = new BatchAnswerClassifier({ results, prices, info: o.info, profile: profileRef, logprobs: o.logprobs, ...(online === undefined ? {} : { online }) });
   // Images the run already answered, by either deployment (an online retry is recorded under the online one), are left
   // out: labelRun alone would only skip those of the batch deployment and pay for the others again.
   const done = doneInRun(o);
@@ -193,7 +221,7 @@ export async function runBackfill(o: BackfillOptions): Promise<BackfillResult> {
     abort: o.abort,
     ...(o.onLabelProgress === undefined ? {} : { onProgress: o.onLabelProgress }),
   });
-  return { state, label, requests, ...classifier.counts, batchCostUsd, onlineEquivalentUsd, problems };
+  return { state, finished: true, label, skipped, requests, ...classifier.counts, batchCostUsd, onlineEquivalentUsd, problems };
 }
 
 function emptyPart(index: number, customIds: string[]): BatchPart {
@@ -228,25 +256,48 @@ function doneInRun(o: BackfillOptions): { names: Set<string>; answeredSha: Set<s
   };
 }
 
-async function buildLines(o: BackfillOptions): Promise<{ customId: string; text: string }[]> {
-  const done = doneInRun(o);
-  const doneNames = done.names;
+async function buildLines(o: BackfillOptions, plan: ServicePlan | undefined): Promise<{ customId: string; text: string }[]> {
+  // Into the service, its own decision says what to send; into a run folder, what the run already holds.
+  const done = plan === undefined ? doneInRun(o) : { names: new Set<string>(), answeredSha: new Set<string>() };
+  const wanted = (name: string): boolean => (plan === undefined ? !done.names.has(name) : plan.work.has(name));
   const seen = done.answeredSha;
+  const per = o.profile.kind === 'objects' ? 1 : Math.min(o.profile.imagesPerRequest ?? 1, MAX_IMAGES_PER_REQUEST);
   const lines: { customId: string; text: string }[] = [];
+  let group: { sha256: string; image: PreprocessedImage }[] = [];
+  const single = (sha256: string, image: PreprocessedImage): void => {
+    const body = buildChatRequest(o.profile, image, { model: o.deployment, logprobs: o.logprobs });
+    // custom_id is the content hash: unique per batch (identical bytes are sent once) and what the answer is matched on.
+    lines.push({ customId: sha256, text: JSON.stringify({ custom_id: sha256, method: 'POST', url: BATCH_ENDPOINT, body }) });
+  };
+  const flush = (): void => {
+    const [only] = group;
+    if (group.length === 1 && only !== undefined) single(only.sha256, only.image);
+    else if (group.length > 1 && o.profile.kind !== 'objects') {
+      // Several images per line (the profile's imagesPerRequest): the id names them all, in answer order.
+      const customId = groupCustomId(group.map((g) => g.sha256));
+      const body = buildMultiImageRequest(o.profile, group.map((g) => g.image), { model: o.deployment });
+      lines.push({ customId, text: JSON.stringify({ custom_id: customId, method: 'POST', url: BATCH_ENDPOINT, body }) });
+    }
+    group = [];
+  };
   for (const item of o.items) {
-    if (item.kind !== 'bytes' || doneNames.has(item.name)) continue;
+    if (item.kind !== 'bytes' || !wanted(item.name)) continue;
     const read = await item.read(o.abort);
     if (read.kind !== 'ok' || seen.has(read.sha256)) continue;
     seen.add(read.sha256);
-    let body;
+    let image: PreprocessedImage;
     try {
-      const image = await preprocessImage(read.bytes, { detail: o.profile.detail, ...o.limits });
-      body = buildChatRequest(o.profile, image, { model: o.deployment, logprobs: o.logprobs });
+      image = await preprocessImage(read.bytes, { detail: o.profile.detail, ...o.limits });
     } catch {
+      // Not sent: the store step records it as rejected without a model call.
       continue;
     }
-    // custom_id is the content hash: unique per batch (identical bytes are sent once) and what the answer is matched on.
-    lines.push({ customId: read.sha256, text: JSON.stringify({ custom_id: read.sha256, method: 'POST', url: BATCH_ENDPOINT, body }) });
+    if (per <= 1) single(read.sha256, image);
+    else {
+      group.push({ sha256: read.sha256, image });
+      if (group.length >= per) flush();
+    }
   }
+  flush();
   return lines;
 }

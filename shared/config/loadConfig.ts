@@ -86,6 +86,11 @@ export interface BlobsightConfig {
     maxRetries: number;
     /** Ask for token logprobs to compute confidences. */
     logprobs: boolean;
+    /**
+     * MULTI_IMAGE_WINDOW_MS: how long the service gathers concurrent images of a profile with imagesPerRequest > 1
+     * into one request; 0 (the default) is off: the service sends one image per request whatever the profile says.
+     */
+    multiImageWindowMs?: number;
   };
   /** Paid model requests per image version (SDK retries and redeliveries included) after which it ends `failed`. */
   maxModelAttempts: number;
@@ -246,6 +251,7 @@ export function loadConfig(env: Env = process.env): BlobsightConfig {
     timeoutMs: parse('MODEL_TIMEOUT_MS', positiveInt, DEFAULTS.MODEL_TIMEOUT_MS, 'Milliseconds, e.g. 20000.'),
     maxRetries: parse('MODEL_MAX_RETRIES', nonNegativeInt.max(10), DEFAULTS.MODEL_MAX_RETRIES, 'A whole number 0-10.'),
     logprobs: parse('MODEL_LOGPROBS', bool, true, 'Use true or false.'),
+    multiImageWindowMs: parse('MULTI_IMAGE_WINDOW_MS', nonNegativeInt.max(1000), 0, 'Milliseconds 0-1000, e.g. 30 (0: one image per request).'),
   };
 
   const modelBreaker = {

@@ -5,8 +5,9 @@
  * still classified exactly once per classify() call, so the caller's rules (labelRun: resume without paying twice,
  * identical bytes once) hold unchanged; the group's tokens and cost are shared equally among its images.
  *
- * Used by `blobsight label` only: calls that carry attempt hooks (the service's gated, per-image billed path) go to
- * the single-image classifier.
+ * `blobsight label` uses it as is: calls that carry attempt hooks (the service's gated, per-image billed path) go to
+ * the single-image classifier. The service's coalescer (multiImageCoalescer.ts) sets `gateAttempts`: such calls are
+ * grouped too, and the group request is gated and counted against every member's hooks.
  */
 import type OpenAI from 'openai';
 import type { ChatCompletion } from 'openai/resources/chat/completions';
@@ -16,6 +17,8 @@ import type { LabelProfile } from '../profiles/profileSchema';
 import type { ModelClassification, ModelInfo } from './classification';
 import type { Classifier, ClassifyInput } from './classifier';
 import { costUsd } from './costUsd';
+import type { ModelAttemptHooks } from './modelAttempts';
+import { runGated } from './modelAttempts';
 import { buildMultiImageRequest, MAX_IMAGES_PER_REQUEST, parseMultiImageAnswer } from './multiImageRequest';
 import type { ParsedAnswer } from './parseAnswer';
 
@@ -28,6 +31,10 @@ export interface MultiImageClassifierOptions {
   single: Classifier;
   /** How long the first image of a group waits for others before the request goes out with fewer. */
   windowMs?: number;
+  /** Group calls that carry attempt hooks as well (the service); `client` must then use gatedFetch (createOpenAIClient). */
+  gateAttempts?: boolean;
+  /** The client's per-attempt timeout, for the gate's deadline check; default 20 s. */
+  timeoutMs?: number;
 }
 
 interface Waiting {
@@ -50,7 +57,7 @@ export class MultiImageClassifier implements Classifier {
   readonly #groups = new Map<string, { waiting: Waiting[]; timer: NodeJS.Timeout }>();
   /** Requests sent with several images, and images asked again alone. */
   readonly counts = { groupRequests: 0, groupedImages: 0, retriedAlone: 0 };
-  lastReportedModel: string | null = null;
+  #lastReported: string | null = null;
 
   constructor(o: MultiImageClassifierOptions) {
     this.#o = o;
@@ -58,10 +65,19 @@ export class MultiImageClassifier implements Classifier {
     this.supportedKinds = o.single.supportedKinds;
   }
 
+  get capabilities(): Classifier['capabilities'] {
+    return this.#o.single.capabilities;
+  }
+
+  /** The version a group answer reported, else the single classifier's (the content cache compares it). */
+  get lastReportedModel(): string | null {
+    return this.#lastReported ?? this.#o.single.lastReportedModel ?? null;
+  }
+
   classify(input: ClassifyInput): Promise<ModelClassification> {
     const profile = input.profile;
     const per = profile.kind === 'objects' ? 1 : Math.min(profile.imagesPerRequest ?? 1, MAX_IMAGES_PER_REQUEST);
-    if (per <= 1 || input.attempts !== undefined || profile.kind === 'objects') return this.#o.single.classify(input);
+    if (per <= 1 || (input.attempts !== undefined && this.#o.gateAttempts !== true) || profile.kind === 'objects') return this.#o.single.classify(input);
     return new Promise((resolve, reject) => {
       const key = `${profile.name}\u0000${profile.version}\u0000${input.image.detail}`;
       let group = this.#groups.get(key);
@@ -94,7 +110,8 @@ export class MultiImageClassifier implements Classifier {
     try {
       const request = buildMultiImageRequest(profile, waiting.map((w) => w.input.image), { model: this.#o.model });
       const signal = first.input.signal;
-      completion = await this.#o.client.chat.completions.create(request, signal === undefined ? undefined : { signal });
+      const hooks = allOf(waiting.flatMap((w) => (w.input.attempts === undefined ? [] : [w.input.attempts])));
+      completion = await runGated(hooks, this.#o.timeoutMs ?? 20_000, signal, (s) => this.#o.client.chat.completions.create(request, s === undefined ? undefined : { signal: s }));
       this.counts.groupRequests++;
       this.counts.groupedImages += waiting.length;
     } catch {
@@ -103,7 +120,7 @@ export class MultiImageClassifier implements Classifier {
     }
     const n = waiting.length;
     const reported = typeof completion?.model === 'string' && completion.model !== '' ? completion.model : null;
-    if (reported !== null) this.lastReportedModel = reported;
+    if (reported !== null) this.#lastReported = reported;
     const promptTokens = completion?.usage?.prompt_tokens ?? 0;
     const completionTokens = completion?.usage?.completion_tokens ?? 0;
     const cached = completion?.usage?.prompt_tokens_details?.cached_tokens ?? 0;
@@ -137,6 +154,33 @@ export class MultiImageClassifier implements Classifier {
       }),
     );
   }
+}
+
+/**
+ * One request paid for several images: it counts as an attempt of each (each image's MAX_MODEL_ATTEMPTS and persisted
+ * count), must fit the earliest deadline, and is uncounted for all when not billed. A member refusing (its cap, a
+ * lost claim) stops the request: those already counted are uncounted, since nothing was sent.
+ */
+function allOf(hooks: readonly ModelAttemptHooks[]): ModelAttemptHooks | undefined {
+  if (hooks.length === 0) return undefined;
+  return {
+    deadlineAt: Math.min(...hooks.map((h) => h.deadlineAt)),
+    beforeAttempt: async () => {
+      const counted: ModelAttemptHooks[] = [];
+      try {
+        for (const h of hooks) {
+          await h.beforeAttempt();
+          counted.push(h);
+        }
+      } catch (e) {
+        for (const h of counted) h.notBilled();
+        throw e;
+      }
+    },
+    notBilled: () => {
+      for (const h of hooks) h.notBilled();
+    },
+  };
 }
 
 /** No self-estimate, or one below the threshold: the single call (with logprob confidence) decides instead. */

@@ -13,6 +13,7 @@ import { consoleLogger } from '../logging';
 import type { Classifier } from '../model';
 import { CircuitBreakingClassifier, createOpenAIClient, OpenAIClassifier } from '../model';
 import type { ModelInfo } from '../model/classification';
+import { coalesceMultiImage } from '../model/multiImageCoalescer';
 import { needsCredential } from '../model/providers/capabilities';
 import type { ModelRoute, RoutedModelConfig } from '../model/routing/resolveRoutes';
 import { resolveRoutes } from '../model/routing/resolveRoutes';
@@ -172,7 +173,9 @@ export async function createClassifier(config: BlobsightConfig, getCredential: (
   if (needsCredential(m) && getCredential !== undefined) deps.credential = getCredential();
   if (fetchImpl !== undefined) deps.fetch = fetchImpl;
   const client = createOpenAIClient(m, config.modelRequest, deps);
-  return new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs, timeoutMs: config.modelRequest.timeoutMs });
+  const single = new OpenAIClassifier({ client, info, model: info.deployment, prices: config.prices, logprobs: config.modelRequest.logprobs, timeoutMs: config.modelRequest.timeoutMs });
+  // Off unless MULTI_IMAGE_WINDOW_MS > 0: then concurrent images of an imagesPerRequest > 1 profile share a request.
+  return coalesceMultiImage(single, { client, info, model: info.deployment, prices: config.prices, timeoutMs: config.modelRequest.timeoutMs, windowMs: config.modelRequest.multiImageWindowMs });
 }
 
 /** The URL a model configuration calls; null for the embedded detector. */

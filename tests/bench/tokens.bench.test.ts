@@ -3,7 +3,8 @@
  * compact one, 10 images per request, with prompt caching, and through the Batch API. Written to
  * tests/output/bench/tokens.json, tokens.md and tokens.svg. Reported, never asserted.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { AzureOpenAI } from 'openai';
@@ -11,8 +12,11 @@ import type { ChatCompletion, ChatCompletionCreateParamsNonStreaming } from 'ope
 import type { ResponseFormatJSONSchema } from 'openai/resources/shared';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 
+import { BatchApi } from '../../shared/batch/BatchApi';
 import { batchPrices } from '../../shared/batch/batchPrices';
+import { runBackfill } from '../../shared/batch/runBackfill';
 import { estimatePromptTokens } from '../../shared/cli/estimate/estimatePromptTokens';
+import { listFolder } from '../../shared/cli/sources/listFolder';
 import { DEFAULT_PRICES } from '../../shared/config';
 import { buildChatRequest, costUsd } from '../../shared/model';
 import { buildMultiImageRequest } from '../../shared/model/multiImageRequest';
@@ -20,6 +24,7 @@ import { preprocessImage } from '../../shared/preprocess';
 import type { PreprocessedImage } from '../../shared/preprocess/preprocessedImage';
 import { loadProfiles } from '../../shared/profiles';
 import type { LabelProfile } from '../../shared/profiles/profileSchema';
+import { RunFolder } from '../../shared/runs';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
 import { cachedTokensFor } from '../support/fakeOpenAI/promptCache';
@@ -32,6 +37,7 @@ const OUT = join(__dirname, '..', 'output', 'bench');
 /** The published GPT-4o study: 494 prompt + 85 image tokens per image with 120 labels. */
 const REFERENCE_INPUT_TOKENS = 579;
 const GROUP = 10;
+const BATCH = 'gpt-4o-batch';
 
 interface Row {
   profile: string;
@@ -55,7 +61,7 @@ let client: AzureOpenAI;
 const images: PreprocessedImage[] = [];
 
 beforeAll(async () => {
-  fake = await startFakeOpenAI();
+  fake = await startFakeOpenAI({ batch: { batchDeployments: [BATCH], batchTiming: { validatingMs: 5, inProgressMs: 20, finalizingMs: 5, cancellingMs: 5 }, fileProcessingMs: 1 } });
   // Retries only for a keep-alive socket the loopback server closed between requests on a loaded machine.
   client = new AzureOpenAI({ baseURL: `${fake.url}/openai`, deployment: fake.deployment, apiKey: fake.apiKey, apiVersion: fake.apiVersion, maxRetries: 3 });
   for (let i = 0; i < GROUP + 1; i++) images.push(await preprocessImage(await jpeg(640 + i, 480), { detail: 'low', maxBytes: 20e6, maxPixels: 50e6 }));
@@ -144,6 +150,73 @@ describe('tokens and cost per image', () => {
       await measure(p, `Batch, ${GROUP} per request`, (imgs) => buildMultiImageRequest(p, imgs, { model: fake.deployment }), GROUP, batchPrices(DEFAULT_PRICES));
     }, 120_000);
   }
+});
+
+/**
+ * The real backfill path on the fake's Batch API: the lines blobsight backfill uploads for GROUP dog photos, one
+ * image per line and GROUP per line, measured from the input file it wrote (estimate) and the output Azure returned.
+ */
+describe('dog-breeds through blobsight backfill', () => {
+  it(`1 vs ${GROUP} images per Batch line`, async () => {
+    const found = loadProfiles(undefined).get('dog-breeds') as LabelProfile;
+    const work = mkdtempSync(join(tmpdir(), 'blobsight-tokens-'));
+    try {
+      const dir = join(work, 'photos');
+      mkdirSync(dir);
+      for (let i = 0; i < GROUP; i++) writeFileSync(join(dir, `dog-${i}.jpg`), await jpeg(640 + i, 480));
+      const limits = { maxBytes: 20e6, maxPixels: 50e6 };
+      const sdk = new AzureOpenAI({ baseURL: `${fake.url}/openai`, apiKey: fake.apiKey, apiVersion: fake.apiVersion, maxRetries: 3 });
+      for (const per of [1, GROUP]) {
+        const profile: LabelProfile = { ...found, imagesPerRequest: per };
+        const { folder: run, config } = RunFolder.create(join(work, 'runs'), `dogs-${per}`, new Date(), {
+          cliVersion: 'bench',
+          profile: { name: profile.name, version: profile.version, kind: profile.kind, detail: profile.detail, confidenceThreshold: profile.confidenceThreshold },
+          model: { provider: 'azure-openai', deployment: BATCH, apiVersion: fake.apiVersion, maxTokens: null, logprobs: true },
+          promptHash: null,
+          profileHash: 'bench',
+          source: { kind: 'folder', location: dir },
+          concurrency: 4,
+          maxCostUsd: null,
+          limits,
+        });
+        const r = await runBackfill({
+          items: listFolder(dir, limits.maxBytes).items,
+          profile,
+          run,
+          config,
+          limits,
+          logprobs: true,
+          api: new BatchApi(sdk, { filePollMs: 2 }),
+          deployment: BATCH,
+          info: { provider: 'azure-openai', deployment: BATCH, apiVersion: fake.apiVersion },
+          prices: DEFAULT_PRICES,
+          pollMs: 5,
+          concurrency: 4,
+          stop: new AbortController().signal,
+          abort: new AbortController().signal,
+        });
+        const bodies = readFileSync(run.path('batch-1-input.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { body: ChatCompletionCreateParamsNonStreaming }).body);
+        const outputs = readFileSync(run.path('batch-1-output.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { response: { body: ChatCompletion } }).response.body);
+        const estimated = bodies.reduce((n, b) => n + estimatePromptTokens(b.messages, b.response_format as ResponseFormatJSONSchema, 85 * (JSON.stringify(b.messages).split('"type":"image_url"').length - 1)).total, 0);
+        const completionTokens = outputs.reduce((n, c) => n + (c.usage?.completion_tokens ?? 0), 0);
+        // Priced like the other rows, on the estimate (the fake's prompt_tokens leave the schema out, Azure's do not).
+        const cost = costUsd({ promptTokens: estimated, completionTokens }, outputs[0]?.model ?? null, batchPrices(DEFAULT_PRICES));
+        rows.push({
+          profile: profile.name,
+          variant: `backfill, ${per} per Batch line (${r.requests} line${r.requests === 1 ? '' : 's'}, ${r.fromBatch}/${GROUP} answered from the batch)`,
+          inputTokens: estimated / GROUP,
+          fakePromptTokens: outputs.reduce((n, c) => n + (c.usage?.prompt_tokens ?? 0), 0) / GROUP,
+          cachedTokens: 0,
+          fakeCachedTokens: 0,
+          outputTokens: completionTokens / GROUP,
+          maxTokens: bodies[0]?.max_tokens ?? 0,
+          costUsd: (cost ?? NaN) / GROUP,
+        });
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
 
 /** Horizontal bars of $ per image, one per profile and request kind. */

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { BatchApi } from '../../shared/batch/BatchApi';
 import { readBatchState } from '../../shared/batch/batchState';
+import { groupCustomId } from '../../shared/batch/groupCustomId';
 import type { BackfillOptions } from '../../shared/batch/runBackfill';
 import { runBackfill } from '../../shared/batch/runBackfill';
 import { runCli } from '../../shared/cli/program';
@@ -19,7 +20,7 @@ import { loadProfiles } from '../../shared/profiles';
 import type { PredictionRecord, RunConfig } from '../../shared/runs';
 import { readJsonLines, RunFolder } from '../../shared/runs';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
-import { startFakeOpenAI } from '../support/fakeOpenAI';
+import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
 import { jpeg } from '../support/imageFixtures';
 
 let fake: FakeOpenAI;
@@ -208,5 +209,38 @@ describe('backfill', () => {
     } finally {
       process.env = saved;
     }
+  });
+
+  it('puts imagesPerRequest images on one line: answers split per image, an unsure one or a failed line asked again alone online', async () => {
+    const dir = await folder(5);
+    const { run, config } = newRun(dir);
+    const sha = (name: string): string => createHash('sha256').update(readFileSync(path.join(dir, name))).digest('hex');
+    // The second line (img-3, img-4) fails; in the first, image 2 (img-1) is answered unsure.
+    fake.batch.nextOutcome({ kind: 'fail-lines', customIds: [groupCustomId([sha('img-3.jpg'), sha('img-4.jpg')])] });
+    fake.setAnswer(({ schema, images }) => {
+      if (images.length === 1) return { answer: answerFromSchema(schema, { label: 'dog' }) };
+      const picks: Record<string, unknown> = {};
+      for (let i = 1; i <= images.length; i++) Object.assign(picks, { [`${i}.label`]: 'cat', [`${i}.confidence`]: i === 2 ? 0.2 : 0.95 });
+      return { answer: answerFromSchema(schema, picks) };
+    });
+    const r = await runBackfill(options(dir, run, config, { profile: { ...profile, imagesPerRequest: 3 } }));
+    // img-0..2 on one line, img-3..4 on another.
+    expect(r.requests).toBe(2);
+    expect(r.state.parts[0]?.customIds.every((id) => id.startsWith('g:'))).toBe(true);
+    expect(fake.batch.linesAnswered).toBe(1);
+    expect({ fromBatch: r.fromBatch, online: r.online }).toEqual({ fromBatch: 2, online: 3 });
+    const alone = fake.requests.filter((q) => q.path.endsWith('/chat/completions'));
+    expect(alone).toHaveLength(3);
+    const byName = new Map(records(run).predictions.map((p) => [p.name, p]));
+    expect([...byName.keys()].sort()).toEqual(['img-0.jpg', 'img-1.jpg', 'img-2.jpg', 'img-3.jpg', 'img-4.jpg']);
+    const label = (n: string): unknown => (byName.get(n)?.result as { label?: string } | undefined)?.label;
+    expect(['img-0.jpg', 'img-2.jpg'].map(label)).toEqual(['cat', 'cat']);
+    expect(['img-1.jpg', 'img-3.jpg', 'img-4.jpg'].map(label)).toEqual(['dog', 'dog', 'dog']);
+    expect(alone.every((q) => JSON.stringify(q.body).split('"type":"image_url"').length === 2)).toBe(true);
+    expect(byName.get('img-0.jpg')?.model?.deployment).toBe(BATCH);
+    // Each image carries its share of its line's batch bill; those asked again also carry their online call.
+    const batchShare = byName.get('img-0.jpg')?.usage.costUsd ?? 0;
+    expect(batchShare).toBeGreaterThan(0);
+    expect(byName.get('img-1.jpg')?.usage.costUsd).toBeGreaterThan(batchShare);
   });
 });

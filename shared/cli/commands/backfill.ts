@@ -20,7 +20,7 @@ export interface BackfillCommandOptions {
 
 export function backfillCommand(): Command {
   return new Command('backfill')
-    .description('Label images through the Azure OpenAI Batch API (Global-Batch deployment, half the online price, answers within 24 h) into a run folder.')
+    .description("Label images through the Azure OpenAI Batch API (Global-Batch deployment, half the online price, answers within 24 h): a folder into a run folder, the service's container into the service's own documents and content cache.")
     .argument('[source]', "folder, quoted glob, or container URL https://<account>.blob.core.windows.net/<container>[/<prefix>] (not needed with --resume and --out)")
     .option('-p, --profile <name>', 'profile to label with (default: DEFAULT_PROFILE)')
     .addOption(new Option('-d, --deployment <name>', 'the Global-Batch deployment named on every request').env('AZURE_OPENAI_BATCH_DEPLOYMENT'))
@@ -41,12 +41,18 @@ The online deployment (AZURE_OPENAI_ENDPOINT, AZURE_OPENAI_DEPLOYMENT, keyless b
 could not; the batch runs on the same resource's Global-Batch deployment. Ctrl-C stops waiting, not the batch:
 run the same command with --out <runDir> (or --resume <batchId>) to pick it up.
 
+A container URL must name the service's IMAGES_CONTAINER (with COSMOS_ENDPOINT set): each blob is then stored by the
+service's own event path (one document per blob version, the content cache its later events reuse); blobs already
+final there are not sent, and the run folder only keeps the batch files. A profile with imagesPerRequest > 1 puts
+that many images on one batch line; an image whose answer is missing or unsure is asked again alone, online.
+
 Exit codes: 0 every image labelled, 1 some images failed or unanswered, 2 usage or configuration error,
 130 stopped by Ctrl-C (the batch keeps running; resume later).
 
 Examples:
   blobsight backfill ./photos --profile dog-breeds --deployment gpt-4o-batch
   blobsight backfill ./photos --profile dog-breeds --out runs/2026-12-01T10-00-00Z-dog-breeds
+  blobsight backfill https://myaccount.blob.core.windows.net/images --profile pets --deployment gpt-4o-batch
   blobsight backfill --resume batch_6e1f... --profile dog-breeds ./photos`,
     )
     .action(async (source: string | undefined, options: BackfillCommandOptions) => {

@@ -9,18 +9,21 @@ import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { runCli } from '../../shared/cli/program';
 import type { RunComparison } from '../../shared/eval/compareRuns';
 import { profilesHttp } from '../../shared/http/profilesHttp';
 import { silentLogger } from '../../shared/logging';
+import type { DetectedObject } from '../../shared/model/classification';
 import pets from '../../shared/profiles/data/pets.json';
 import type { ImageDocument } from '../../shared/store';
 import type { FakeFoundry } from '../support/fakeFoundry';
 import { PHI_4_MULTIMODAL, startFakeFoundry } from '../support/fakeFoundry';
 import type { FakeOpenAI } from '../support/fakeOpenAI';
 import { answerFromSchema, startFakeOpenAI } from '../support/fakeOpenAI';
+import { startFakeVision } from '../support/fakeVision';
 import { jpeg } from '../support/imageFixtures';
 import type { TestApp } from '../support/testApp';
 import { startTestApp } from '../support/testApp';
@@ -154,6 +157,40 @@ describe('one app, three profiles, three models', () => {
       await expect(app.services.health.checks.find((c) => c.name === 'model')?.run()).resolves.toMatchObject({ breaker: 'closed' });
     } finally {
       await app.cleanup();
+    }
+  });
+});
+
+describe('a box profile on Azure AI Vision beside GPT-4o', () => {
+  it('sends only the box profile to Vision, with its boxes and per-transaction cost on the document', async () => {
+    const vision = await startFakeVision();
+    const dir = profilesDir({
+      'route-default': profile('route-default'),
+      'route-boxes': { name: 'route-boxes', version: '1', kind: 'objects', prompt: 'PROFILE-route-boxes: find the cars.', detail: 'low', confidenceThreshold: 0.3, maxObjects: 10, categories: ['car', 'pedestrian'], model: { provider: 'azure-ai-vision' } },
+    });
+    dirs.push(dir);
+    openai.reset();
+    openai.setAnswer(({ schema }) => ({ answer: answerFromSchema(schema, { label: 'red' }), confidences: { label: 0.9 } }));
+    // Key auth for Vision here (an explicit choice in configuration); the keyless path is in visionProvider.test.ts.
+    const app = await startTestApp(openai, { ...env(dir), VISION_ENDPOINT: vision.url, VISION_API_KEY: vision.apiKey });
+    try {
+      // A red block the fake Vision reports as a car, on a grey frame.
+      const red = await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 255, g: 0, b: 0 } } }).png().toBuffer();
+      const frame = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 90, g: 90, b: 90 } } }).composite([{ input: red, left: 20, top: 30 }]).jpeg({ quality: 95 }).toBuffer();
+      const [labels, boxes] = (await Promise.all([app.put('route-default/a.jpg', await jpeg(64, 48)), app.put('route-boxes/b.jpg', frame)])).map(doc) as [ImageDocument, ImageDocument];
+      expect(labels).toMatchObject({ status: 'classified', labels: ['red'], model: { provider: 'azure-openai', deployment: BASE } });
+      expect(boxes).toMatchObject({ status: 'classified', model: { provider: 'azure-ai-vision' } });
+      const objects = (boxes.result as { objects: DetectedObject[] }).objects;
+      expect(objects.map((o) => o.label)).toEqual(['car']);
+      // In the original's pixels: the block spans x 20–60, y 30–60 (within a pixel or two of rounding).
+      const box = objects[0]?.box;
+      expect([box?.x1, box?.y1, box?.x2, box?.y2].map((v) => Math.round((v ?? -99) / 4))).toEqual([5, 8, 15, 15]);
+      expect(boxes.usage.costUsd).toBeGreaterThan(0);
+      expect(vision.transactions).toBe(1);
+      expect(openAICalls(openai).map((c) => c.profile)).toEqual(['route-default']);
+    } finally {
+      await app.cleanup();
+      await vision.close();
     }
   });
 });

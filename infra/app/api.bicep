@@ -128,6 +128,21 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
 }
 
+resource blobServices 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' existing = {
+  parent: storage
+  name: 'default'
+}
+
+// The quota slot ledger (PACER_LEDGER): one small blob in which every instance reserves its model send times with
+// ETag-conditional writes. The app identity already holds Storage Blob Data Owner on the account; no new role.
+resource quotaLedgerContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobServices
+  name: 'quota-ledger'
+  properties: {
+    publicAccess: 'None'
+  }
+}
+
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
   name: applicationInsightsName
 }
@@ -247,6 +262,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     FOUNDRY_ENDPOINT: foundryEndpoint
     FOUNDRY_MODEL: foundryDeploymentName
     VISION_ENDPOINT: visionEndpoint
+    PACER_LEDGER: '${quotaLedgerContainer.name}/slots.json'
     // The connection string names the component (its instrumentation key is an id, not a credential); with local
     // auth off, ingestion also needs the Entra token the authentication string asks for.
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString

@@ -25,7 +25,7 @@ import type { ProfileRegistry } from '../profiles';
 import { loadProfiles, requireProfile } from '../profiles';
 import { StatsStore } from '../stats';
 import { createCosmosContainer, ImageStore, ResultCache } from '../store';
-import { createPacer, createParking } from '../throughput/createParking';
+import { createPacer, createParking, createSlotLedger } from '../throughput/createParking';
 import type { QuotaPacer } from '../throughput/QuotaPacer';
 import type { Parking } from '../throughput/runOrPark';
 
@@ -86,7 +86,7 @@ export async function createServices(config: BlobsightConfig, overrides: Service
   const outbox = publishers.length === 0 ? undefined : new Outbox(store, publishers, overrides.log ?? consoleLogger);
   const endpoint = endpointOf(config.model);
   // One pacer per process: every model request of this instance shares its share of the deployment's quota.
-  const pacer = createPacer(config.throughput);
+  const pacer = createPacer(config.throughput, createSlotLedger(config.throughput, blobService, overrides.log ?? consoleLogger));
   const parking = createParking(config.throughput, config.storage, pacer, process.env, storageKeyless ? getCredential() : undefined);
   const breaker = new CircuitBreakingClassifier(overrides.classifier ?? (await createClassifier(config, modelKeyless ? getCredential : undefined, overrides.fetch, pacer)), {
     ...config.modelBreaker,

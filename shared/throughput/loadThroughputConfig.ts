@@ -14,6 +14,11 @@ export interface ThroughputConfig {
   maxWaitMs: number;
   /** PARKING_QUEUE: the Storage queue throttled events wait in; empty = no parking (Event Grid retries). */
   parkingQueue: string | null;
+  /**
+   * PACER_LEDGER: `<container>/<blob>` in the images' storage account holding the send schedule all instances share
+   * (SlotLedger); empty = each instance paces alone.
+   */
+  ledger: { container: string; blob: string } | null;
 }
 
 export const THROUGHPUT_DEFAULTS = {
@@ -21,6 +26,7 @@ export const THROUGHPUT_DEFAULTS = {
   PACER_UTILISATION: 0.95,
   PACER_MAX_WAIT_MS: 3_000,
   PARKING_QUEUE: 'parked-events',
+  PACER_LEDGER: 'quota-ledger/slots.json',
 } as const;
 
 /** Storage queue names: 3-63 lower-case letters, digits and single hyphens, starting and ending alphanumeric. */
@@ -44,6 +50,9 @@ export function loadThroughputConfig(env: Env, issues: string[]): ThroughputConf
   const whole = (n: number): boolean => Number.isInteger(n) && n > 0;
   const queue = env['PARKING_QUEUE'] === undefined ? THROUGHPUT_DEFAULTS.PARKING_QUEUE : (text('PARKING_QUEUE') ?? null);
   if (queue !== null && !QUEUE_NAME.test(queue)) issues.push(`PARKING_QUEUE=${JSON.stringify(queue)} is not a Storage queue name (3-63 lower-case letters, digits and single hyphens).`);
+  const ledgerText = env['PACER_LEDGER'] === undefined ? THROUGHPUT_DEFAULTS.PACER_LEDGER : (text('PACER_LEDGER') ?? null);
+  const ledgerMatch = ledgerText === null ? null : /^([a-z0-9](?!.*--)[a-z0-9-]{1,61}[a-z0-9])\/([^\\]{1,1024})$/.exec(ledgerText);
+  if (ledgerText !== null && ledgerMatch === null) issues.push(`PACER_LEDGER=${JSON.stringify(ledgerText)} is not <container>/<blob name> (e.g. quota-ledger/slots.json); empty turns the shared ledger off.`);
   return {
     tokensPerMinute: number('MODEL_TPM', null, whole, 'The deployment’s tokens-per-minute quota, a whole number, e.g. 30000 (sku capacity × 1000).'),
     requestsPerMinute: number('MODEL_RPM', null, whole, 'Requests per minute, a whole number; default 6 per 1,000 TPM.'),
@@ -51,5 +60,6 @@ export function loadThroughputConfig(env: Env, issues: string[]): ThroughputConf
     utilisation: number('PACER_UTILISATION', THROUGHPUT_DEFAULTS.PACER_UTILISATION, (n) => n > 0 && n <= 1, 'A share of the quota in (0, 1], e.g. 0.95.') ?? THROUGHPUT_DEFAULTS.PACER_UTILISATION,
     maxWaitMs: number('PACER_MAX_WAIT_MS', THROUGHPUT_DEFAULTS.PACER_MAX_WAIT_MS, (n) => Number.isInteger(n) && n >= 0, 'Milliseconds, e.g. 3000.') ?? THROUGHPUT_DEFAULTS.PACER_MAX_WAIT_MS,
     parkingQueue: queue,
+    ledger: ledgerMatch === null ? null : { container: ledgerMatch[1] ?? '', blob: ledgerMatch[2] ?? '' },
   };
 }

@@ -17,6 +17,9 @@ export interface PacedFetchOptions {
   now?: () => number;
 }
 
+/** Slots a request may find too late (stalls) before it is handed back. */
+const MAX_FORFEITS = 3;
+
 /** `error.code` of the 429 the pacer answers itself: no request reached the deployment. */
 export const PACED_CODE = 'blobsight_paced';
 
@@ -27,10 +30,16 @@ export function pacedFetch(inner: typeof fetch, pacer: QuotaPacer, options: Pace
     const body = typeof init?.body === 'string' ? init.body : undefined;
     const tokens = body !== undefined && isChatCompletions(input) ? estimateRequestTokens(body) : undefined;
     if (tokens === undefined) return inner(input, init);
-    for (let throttled = 0; ; ) {
-      const slot = pacer.reserve(tokens, options.maxWaitMs);
+    for (let throttled = 0, forfeited = 0; ; ) {
+      const slot = await pacer.acquire(tokens, options.maxWaitMs);
       if (slot.kind === 'park') return paced(slot.waitMs, tokens);
-      if (slot.waitMs > 0) await sleep(slot.waitMs, init?.signal ?? undefined);
+      if (slot.waitMs > 0) await (pacer.sleep?.(slot.waitMs) ?? sleep(slot.waitMs, init?.signal ?? undefined));
+      // Woken too late (a stall): sending now would bunch with the slots after it. Reserve again, a few times, then
+      // hand the request back to be parked rather than spin on a machine that cannot keep time.
+      if (!pacer.confirm(slot)) {
+        if (++forfeited >= MAX_FORFEITS) return paced(Math.ceil(pacer.slotMs(tokens)), tokens);
+        continue;
+      }
       const sentAt = now();
       const response = await inner(input, init);
       pacer.observe({

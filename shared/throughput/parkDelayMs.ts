@@ -6,8 +6,9 @@ import type { QuotaPacer } from './QuotaPacer';
  *   request at the target rate of the whole deployment, so a burst leaves the queue at the quota's pace.
  * - A message that comes back and still finds no slot has already waited its turn: it waits only for this
  *   instance's next slot (or the deployment's `retry-after`), not for the whole queue again.
+ * Either way the return is jittered over a few slots (QuotaPacer.parkDelayMs), so a batch does not reappear at once.
  */
 export function parkDelayMs(pacer: QuotaPacer | undefined, previousParks: number, retryAfterMs: number, backlogMessages: number, tokensPerRequest: number): number {
   if (pacer === undefined) return Math.ceil(retryAfterMs);
-  return pacer.parkDelayMs(retryAfterMs, previousParks === 0 ? backlogMessages * tokensPerRequest : 0);
+  return pacer.parkDelayMs(retryAfterMs, previousParks === 0 ? backlogMessages : 0, tokensPerRequest);
 }

@@ -591,6 +591,8 @@ describe('app settings (infra/app/api.bicep)', () => {
     // Computed in main.bicep from the GPT-4o capacity (infraQuota.test.ts checks how): sample values.
     if (key === 'MODEL_TPM') return '30000';
     if (key === 'MAX_INSTANCES') return '1';
+    // `${quotaLedgerContainer.name}/slots.json` (infraThroughputLedger.test.ts checks the container): a sample value.
+    if (key === 'PACER_LEDGER') return 'quota-ledger/slots.json';
     if (/Uri$|ENDPOINT$/.test(key)) return `https://${key.toLowerCase().replace(/_/g, '-')}.example.net/`;
     return `<${value.text}>`;
   };

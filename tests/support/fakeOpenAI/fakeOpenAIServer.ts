@@ -185,7 +185,7 @@ export async function startFakeOpenAI(options: FakeOpenAIOptions = {}): Promise<
       const verdict = quota?.admit(request, route, url.searchParams.get('api-version') ?? '');
       if (verdict?.ok === false) throw verdict.error;
       if (verdict?.ok === true && verdict.latencyMs > 0) {
-        await sleep(verdict.latencyMs);
+        await (quota?.sleep ?? sleep)(verdict.latencyMs);
         if (closing) return;
       }
 

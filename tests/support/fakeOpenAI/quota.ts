@@ -28,6 +28,8 @@ export interface QuotaOptions {
   random?: () => number;
   /** Clock in real ms; default Date.now (tests may pass a fake clock). */
   now?: () => number;
+  /** Waits out a latency on the same clock as `now` (a simulated clock's sleep); default: the server's own timer. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface QuotaStats {
@@ -50,6 +52,8 @@ export interface QuotaGate {
   /** Decides one validated request; the caller sends the 429 or waits `latencyMs` and answers with `headers`. */
   admit(request: ValidatedChatRequest, route: Route, apiVersion: string): QuotaVerdict;
   readonly stats: QuotaStats;
+  /** The clock's sleep for latencies when the options gave one. */
+  readonly sleep: ((ms: number) => Promise<void>) | undefined;
   reset(): void;
 }
 
@@ -82,6 +86,7 @@ export function createQuotaGate(o: QuotaOptions): QuotaGate {
   return {
     options,
     stats,
+    sleep: o.sleep,
     admit(request, route, apiVersion) {
       const realNow = clock();
       // Quota time runs c times faster than the real clock.

@@ -4,6 +4,8 @@
  * service's own (OpenAIClassifier → pacedFetch → SDK → the fake); what the pipeline does around it (claim, download,
  * store) is not simulated. Events come from an "Event Grid" backlog first; a throttled one is parked in an in-memory
  * stand-in for the Storage queue with the delay the service would give it, and drained by the same workers.
+ * With `coordination: 'ledger'` (the service's default) the instances take their send times from one shared slot
+ * ledger (SlotLedger over an in-memory SlotStore whose calls yield like a round trip); 'local' paces each alone.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
@@ -11,10 +13,13 @@ import { isTransientError } from '../../../shared/errors';
 import { createOpenAIClient, OpenAIClassifier } from '../../../shared/model';
 import type { PreprocessedImage } from '../../../shared/preprocess/preprocessedImage';
 import type { LabelProfile } from '../../../shared/profiles/profileSchema';
+import { MemorySlotStore } from '../../../shared/throughput/MemorySlotStore';
 import { parkDelayMs } from '../../../shared/throughput/parkDelayMs';
 import type { ParkingLot } from '../../../shared/throughput/ParkingLot';
 import { QuotaPacer } from '../../../shared/throughput/QuotaPacer';
+import { SlotLedger } from '../../../shared/throughput/SlotLedger';
 import type { FakeOpenAI } from './fakeOpenAIServer';
+import type { VirtualClock } from './quotaVirtualClock';
 
 export interface BurstConfig {
   fake: FakeOpenAI;
@@ -30,9 +35,20 @@ export interface BurstConfig {
   maxWaitMs: number;
   /** Queue polling interval when idle, in quota ms (host.json maxPollingInterval). */
   pollMs: number;
-  /** Stop after this many real ms even if the backlog is not drained (reported as undrained). */
+  /** Stop after this many clock ms (real, or simulated) even if the backlog is not drained (reported as undrained). */
   giveUpAfterMs: number;
+  /** On the simulated clock, also stop after this many real ms; default 600,000. */
+  realLimitMs?: number;
   utilisation?: number;
+  /** 'ledger' (default): one shared send schedule for all instances; 'local': each instance paces on its own. */
+  coordination?: 'ledger' | 'local';
+  /**
+   * The simulated clock the fake was started with (quota `now`/`sleep`, compression 1): time then moves only when all
+   * instances wait, so this machine's load cannot bunch sends. Without it, real time runs compressed.
+   */
+  clock?: VirtualClock;
+  /** The ledger document's round trip (read or conditional write), in quota ms; default 10. */
+  ledgerRoundTripMs?: number;
   onProgress?: (answered: number) => void;
 }
 
@@ -55,6 +71,20 @@ export interface BurstResult {
   parks: number;
   parksPerUpload: number;
   tokensPerRequest: number;
+  coordination: 'ledger' | 'local';
+  /** Slots given up because the timer fired too late to use them (stalls), summed over instances. */
+  forfeitedSlots: number;
+  /** Slot ledger traffic: conditional writes, of which conflicts, and reservations answered 'unavailable'. */
+  ledgerWrites: number;
+  ledgerConflicts: number;
+  ledgerUnavailable: number;
+  /** 'virtual': the simulated clock; 'real': real time compressed by timeCompression. */
+  clock: 'virtual' | 'real';
+  /** Real seconds the run took, and CPU seconds this process spent meanwhile (user + system). */
+  realSeconds: number;
+  cpuSeconds: number;
+  /** Real ms inside model HTTP round trips (simulated clock only), summed. */
+  fetchRealMs: number;
   /** Real-time event-loop delay p99 (ms): high values mean this machine, not the design, slowed the run. */
   loopDelayP99Ms: number;
 }
@@ -66,14 +96,25 @@ interface Parked {
 }
 
 /** The Storage queue's stand-in: messages invisible until their time (a min-heap), a count that includes invisible ones. */
+/** How the simulation tells time: the real clock (compressed) or a VirtualClock. */
+interface Time {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  /** A stand-in for I/O (a queue call): yields; on the simulated clock, time stands still meanwhile. */
+  io: () => Promise<void>;
+}
+
 class MemoryQueue implements ParkingLot<{ id: number; parks: number }> {
   private readonly heap: Parked[] = [];
-  /** `secondMs`: one quota second in real ms; visibility timeouts are whole seconds, as in Azure Storage. */
-  constructor(private readonly secondMs: number) {}
+  /** `secondMs`: one quota second in clock ms; visibility timeouts are whole seconds, as in Azure Storage. */
+  constructor(
+    private readonly secondMs: number,
+    private readonly time: Time,
+  ) {}
   async park(item: { id: number; parks: number }, delayMs: number): Promise<void> {
     // A queue write is I/O: yield, so a burst of parks never starves the timers.
-    await new Promise((r) => setImmediate(r));
-    this.heap.push({ ...item, visibleAt: Date.now() + Math.ceil(delayMs / this.secondMs) * this.secondMs });
+    await this.time.io();
+    this.heap.push({ ...item, visibleAt: this.time.now() + Math.ceil(delayMs / this.secondMs) * this.secondMs });
     this.up(this.heap.length - 1);
   }
   backlog(): Promise<number> {
@@ -125,25 +166,62 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
   if (gate === undefined) throw new Error('runBurst needs a fake started with a quota');
   const { tpm, timeCompression: k } = gate.options;
   const minuteMs = 60_000 / k;
+  const clock = c.clock;
+  if (clock !== undefined && (k !== 1 || gate.sleep === undefined)) throw new Error('runBurst: a simulated clock needs a fake started with that clock (quota now/sleep) and no time compression');
+  const time: Time =
+    clock === undefined
+      ? { now: Date.now, sleep, io: () => new Promise((r) => setImmediate(r)) }
+      : { now: clock.now, sleep: clock.sleep, io: () => clock.track(() => new Promise((r) => setImmediate(r))) };
+  const realStart = Date.now();
+  const cpuStart = process.cpuUsage();
+  let fetchRealMs = 0;
   c.fake.reset();
   const loop = monitorEventLoopDelay({ resolution: 10 });
   loop.enable();
 
-  const queue = new MemoryQueue(1000 / k);
+  const queue = new MemoryQueue(1000 / k, time);
   let eventGrid = c.uploads;
   let answered = 0;
   let parks = 0;
   let lastAnswerAt = 0;
-  const start = Date.now();
+  const start = time.now();
+  // On the simulated clock the limit is simulated time (the same budget uncompressed); real time is bounded by the caller.
   const giveUpAt = start + c.giveUpAfterMs;
+  const realGiveUpAt = realStart + (clock === undefined ? c.giveUpAfterMs : (c.realLimitMs ?? 600_000));
 
-  type Instance = { classifier: OpenAIClassifier; pacer: QuotaPacer };
+  const coordination = c.coordination ?? 'ledger';
+  const roundTrip = (c.ledgerRoundTripMs ?? 10) / k;
+  const store = new MemorySlotStore(() => time.sleep(roundTrip));
+  // The model calls are real HTTP to the fake: on the simulated clock they are tracked work (time stands still
+  // until the answer is read, except for the latency the fake sleeps on the clock).
+  const modelFetch: typeof fetch | undefined =
+    clock === undefined
+      ? undefined
+      : (input, init) =>
+          clock.track(async () => {
+            const t0 = Date.now();
+            const r = await fetch(input, init);
+            const body = await r.arrayBuffer();
+            fetchRealMs += Date.now() - t0;
+            return new Response(body, { status: r.status, statusText: r.statusText, headers: r.headers });
+          });
+  type Instance = { classifier: OpenAIClassifier; pacer: QuotaPacer; ledger: SlotLedger | undefined };
   const instance = (): Instance => {
-    const pacer = new QuotaPacer({ tokensPerMinute: tpm, maxInstances: c.maxInstances, minuteMs, ...(c.utilisation === undefined ? {} : { utilisation: c.utilisation }) });
+    // A conflict backoff of a few real ms would be minutes of quota time here: retry at the next turn of the loop.
+    const ledger = coordination === 'ledger' ? new SlotLedger(store, { conflictBackoffMs: clock === undefined ? 0 : 4, cooldownMs: 10_000 / k, now: time.now, ...(clock === undefined ? {} : { sleep: clock.sleep }) }) : undefined;
+    const pacer = new QuotaPacer({
+      tokensPerMinute: tpm,
+      maxInstances: c.maxInstances,
+      minuteMs,
+      now: time.now,
+      ...(clock === undefined ? {} : { sleep: clock.sleep }),
+      ...(c.utilisation === undefined ? {} : { utilisation: c.utilisation }),
+      ...(ledger === undefined ? {} : { ledger }),
+    });
     const client = createOpenAIClient(
       { provider: 'azure-openai', endpoint: c.fake.url, deployment: c.fake.deployment, apiVersion: c.fake.apiVersion, apiKey: c.fake.apiKey },
       { timeoutMs: 20_000, maxRetries: 2, logprobs: false },
-      { pacer: { pacer, maxWaitMs: c.maxWaitMs / k } },
+      { pacer: { pacer, maxWaitMs: c.maxWaitMs / k }, ...(modelFetch === undefined ? {} : { fetch: modelFetch }) },
     );
     const classifier = new OpenAIClassifier({
       client,
@@ -152,7 +230,7 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
       prices: {},
       logprobs: false,
     });
-    return { classifier, pacer };
+    return { classifier, pacer, ledger };
   };
 
   const tokensPerRequest = (): number => (gate.stats.admitted > 0 ? gate.stats.admittedTokens / gate.stats.admitted : 0);
@@ -162,7 +240,7 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
     try {
       await inst.classifier.classify({ image: c.image, profile: c.profile });
       answered++;
-      lastAnswerAt = Date.now();
+      lastAnswerAt = time.now();
       c.onProgress?.(answered);
       // The fake keeps every request; a long run only needs the quota's counters.
       if (c.fake.requests.length > 1_000) c.fake.requests.length = 0;
@@ -176,7 +254,7 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
   /** Like the Functions host's queue listener: one poller per instance, at most `concurrency` events in hand. */
   const run = async (inst: Instance): Promise<void> => {
     const running = new Set<Promise<void>>();
-    while (answered < c.uploads && Date.now() < giveUpAt) {
+    while (answered < c.uploads && time.now() < giveUpAt && Date.now() < realGiveUpAt) {
       if (running.size >= c.concurrency) {
         await Promise.race(running);
         continue;
@@ -184,25 +262,27 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
       let item: { id: number; parks: number } | undefined;
       if (eventGrid > 0) item = { id: eventGrid--, parks: 0 };
       else {
-        const got = queue.take(Date.now());
+        const got = queue.take(time.now());
         if ('id' in got) item = got;
         else {
           const poll = c.pollMs / k;
-          const untilNext = got.nextAt === undefined ? poll : Math.min(poll, got.nextAt - Date.now());
-          await (running.size > 0 ? Promise.race([sleep(untilNext), ...running]) : sleep(untilNext));
+          const untilNext = got.nextAt === undefined ? poll : Math.min(poll, got.nextAt - time.now());
+          await (running.size > 0 ? Promise.race([time.sleep(untilNext), ...running]) : time.sleep(untilNext));
           continue;
         }
       }
       const p: Promise<void> = handle(inst, item).finally(() => running.delete(p));
       running.add(p);
       // Receiving a message is I/O too.
-      await new Promise((r) => setImmediate(r));
+      await time.io();
     }
     await Promise.all(running);
   };
 
   const instances = Array.from({ length: c.instances }, instance);
-  await Promise.all(instances.map(run));
+  let finished = false;
+  const all = Promise.all(instances.map(run)).finally(() => (finished = true));
+  await Promise.all([all, clock?.run(() => finished, realGiveUpAt)]);
   loop.disable();
 
   const s = gate.stats;
@@ -226,6 +306,15 @@ export async function runBurst(c: BurstConfig): Promise<BurstResult> {
     parks,
     parksPerUpload: round(parks / c.uploads, 2),
     tokensPerRequest: round(s.admittedTokens / Math.max(1, s.admitted), 1),
+    coordination,
+    forfeitedSlots: instances.reduce((n, i) => n + i.pacer.snapshot().forfeited, 0),
+    ledgerWrites: instances.reduce((n, i) => n + (i.ledger?.counts.writes ?? 0), 0),
+    ledgerConflicts: instances.reduce((n, i) => n + (i.ledger?.counts.conflicts ?? 0), 0),
+    ledgerUnavailable: instances.reduce((n, i) => n + (i.ledger?.counts.unavailable ?? 0), 0),
+    clock: clock === undefined ? 'real' : 'virtual',
+    realSeconds: round((Date.now() - realStart) / 1000, 1),
+    cpuSeconds: round((process.cpuUsage(cpuStart).user + process.cpuUsage(cpuStart).system) / 1e6, 1),
+    fetchRealMs,
     loopDelayP99Ms: round(loop.percentile(99) / 1e6, 1),
   };
 }

@@ -5,6 +5,10 @@ export default defineConfig({
   test: {
     // @azure/functions is CommonJS without detectable named exports; let Vite transform it so handlers import it as in Azure.
     server: { deps: { inline: ['@azure/functions'] } },
+    // Vitest's default on 2 cores is one worker (cores - 1), i.e. every file after the other. Most files spend their
+    // time waiting on something else (the CLI, Chromium, Azurite, the worker process, tsc), so two files at once use
+    // both cores. Vitest's VITEST_MAX_WORKERS overrides it (1 restores the old one-at-a-time run).
+    maxWorkers: 2,
     projects: [
       {
         test: {
@@ -43,6 +47,10 @@ export default defineConfig({
           include: ['tests/chaos/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['tests/support/globalSetup.ts'],
+          // Alone, after the other projects: its timeouts (MODEL_TIMEOUT_MS, EVENT_BUDGET_MS) are sized for a worker
+          // process that has a core, and a starved one would pay for answers twice.
+          maxWorkers: 1,
+          sequence: { groupOrder: 1 },
           testTimeout: 1_800_000,
           // The hook compiles the app (tsc) for the worker process: minutes on a loaded 2-core machine.
           hookTimeout: 600_000,

@@ -15,13 +15,18 @@ import { readJsonLines } from '../../shared/runs';
 import type { CacheEntry } from '../../shared/store';
 import { cacheEntryId, ImageStore } from '../../shared/store';
 import type { ImageDocument } from '../../shared/store/imageDocument';
+import { runCliInProcess } from '../support/cliInProcess';
 import { buildCli, removeCliBuild, runCliProcess, spawnCli } from '../support/cliProcess';
 import { createTestContainer, createTestCosmosContainer } from '../support/emulators';
 import type { FakeOpenAI, RecordedRequest } from '../support/fakeOpenAI';
 import { startFakeOpenAI } from '../support/fakeOpenAI';
 import { jpeg, jpegBomb, pngBomb } from '../support/imageFixtures';
 
-/** Each test spawns the CLI a few times; on a loaded 2-core machine one start takes several seconds. */
+/**
+ * Most cases run the CLI in-process (cliInProcess.ts: the same runCli, folder and environment); a real process where
+ * the process is the point: --help, one full label run, runs show, kill -9 and Ctrl-C (and cliClosedPipe.test.ts).
+ * On a loaded 2-core machine one process start takes several seconds.
+ */
 const SPAWNS = { timeout: 300_000 };
 
 let fake: FakeOpenAI;
@@ -99,15 +104,19 @@ function lineCount(file: string): number {
 
 describe('blobsight --help', SPAWNS, () => {
   it('every command and subcommand has --help and exits 0', async () => {
+    // The real process once (its exit code is the process's); the subcommands through the same runCli in-process.
+    const real = await runCliProcess(['--help'], { cwd: work });
+    expect(real.code).toBe(0);
+    expect(real.stdout).toMatch(/Usage: blobsight/);
     for (const args of [['--help'], ['label', '--help'], ['runs', '--help'], ['runs', 'show', '--help']]) {
-      const r = await runCliProcess(args, { cwd: work });
+      const r = await runCliInProcess(args, { cwd: work });
       expect(r.code, args.join(' ')).toBe(0);
       expect(r.stdout).toMatch(/Usage: blobsight/);
     }
   });
 
   it('an unknown option is a usage error: exit 2 with the reason', async () => {
-    const r = await runCliProcess(['label', '.', '--concurrency', 'lots'], { cwd: work });
+    const r = await runCliInProcess(['label', '.', '--concurrency', 'lots'], { cwd: work });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/concurrency.*whole number/i);
   });
@@ -125,6 +134,7 @@ describe('blobsight label <folder>', SPAWNS, () => {
     // Tests run as root, where chmod 000 does not stop reads: a dangling link is the unreadable file.
     symlinkSync(path.join(work, 'gone.jpg'), path.join(photos, 'dangling.jpg'));
 
+    // A real process: the exit code and the JSON on stdout as a script sees them.
     const r = await runCliProcess(['label', 'photos', '--profile', 'flowers', '--json'], { cwd: work, env: modelEnv() });
     expect(r.code, r.stderr).toBe(1);
     const out = JSON.parse(r.stdout) as { summary: RunSummary; exitCode: number };
@@ -167,12 +177,12 @@ describe('blobsight label <folder>', SPAWNS, () => {
   it('resumes with --run: answered and rejected images are skipped, nothing is paid twice', async () => {
     await writeImages(path.join(work, 'photos'), 4);
     writeFileSync(path.join(work, 'photos', 'notes.txt'), 'text');
-    const first = await runCliProcess(['label', 'photos', '--profile', 'pets', '--json'], { cwd: work, env: modelEnv() });
+    const first = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--json'], { cwd: work, env: modelEnv() });
     expect(first.code).toBe(1);
     expect(chatRequests()).toHaveLength(4);
     const dir = onlyRun(path.join(work, 'runs'));
 
-    const again = await runCliProcess(['label', 'photos', '--profile', 'pets', '--run', path.basename(dir), '--json'], { cwd: work, env: modelEnv() });
+    const again = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--run', path.basename(dir), '--json'], { cwd: work, env: modelEnv() });
     expect(again.code).toBe(1);
     expect(chatRequests()).toHaveLength(4);
     const out = JSON.parse(again.stdout) as { session: { skipped: number; processed: number } };
@@ -181,7 +191,7 @@ describe('blobsight label <folder>', SPAWNS, () => {
 
     // --resume finds the latest run of the same name (the profile name by default).
     writeFileSync(path.join(work, 'photos', 'new.jpg'), await jpeg(99, 77));
-    const resumed = await runCliProcess(['label', 'photos', '--profile', 'pets', '--resume', '--json'], { cwd: work, env: modelEnv() });
+    const resumed = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--resume', '--json'], { cwd: work, env: modelEnv() });
     expect(resumed.code).toBe(1);
     expect(chatRequests()).toHaveLength(5);
     expect(readRun(dir).summary.sessions).toHaveLength(3);
@@ -189,9 +199,9 @@ describe('blobsight label <folder>', SPAWNS, () => {
 
   it('refuses to resume a run of another profile, saying why (exit 2)', async () => {
     await writeImages(path.join(work, 'photos'), 1);
-    expect((await runCliProcess(['label', 'photos', '--profile', 'pets'], { cwd: work, env: modelEnv() })).code).toBe(0);
+    expect((await runCliInProcess(['label', 'photos', '--profile', 'pets'], { cwd: work, env: modelEnv() })).code).toBe(0);
     const dir = onlyRun(path.join(work, 'runs'));
-    const r = await runCliProcess(['label', 'photos', '--profile', 'flowers', '--run', dir], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos', '--profile', 'flowers', '--run', dir], { cwd: work, env: modelEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Refusing to resume .*profile "pets", not "flowers"/);
     expect(chatRequests()).toHaveLength(1);
@@ -199,7 +209,7 @@ describe('blobsight label <folder>', SPAWNS, () => {
 
   it('a corrupt predictions.jsonl line is reported, the rest kept, and only that image labelled again', async () => {
     await writeImages(path.join(work, 'photos'), 3);
-    expect((await runCliProcess(['label', 'photos', '--profile', 'pets'], { cwd: work, env: modelEnv() })).code).toBe(0);
+    expect((await runCliInProcess(['label', 'photos', '--profile', 'pets'], { cwd: work, env: modelEnv() })).code).toBe(0);
     const dir = onlyRun(path.join(work, 'runs'));
     const file = path.join(dir, 'predictions.jsonl');
     const lines = readFileSync(file, 'utf8').trimEnd().split('\n');
@@ -207,11 +217,12 @@ describe('blobsight label <folder>', SPAWNS, () => {
     lines[1] = (lines[1] as string).slice(0, 40);
     writeFileSync(file, `${lines.join('\n')}\n`);
 
+    // A real process for the runs command (the label cases around it run in-process).
     const show = await runCliProcess(['runs', 'show', path.basename(dir)], { cwd: work });
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(/corrupt\s+predictions\.jsonl:2 \(not JSON/);
 
-    const r = await runCliProcess(['label', 'photos', '--profile', 'pets', '--run', dir], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--run', dir], { cwd: work, env: modelEnv() });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/predictions\.jsonl:2: corrupt line skipped/);
     expect(chatRequests()).toHaveLength(4);
@@ -222,17 +233,17 @@ describe('blobsight label <folder>', SPAWNS, () => {
 
   it('an unknown profile is a usage error listing the known ones (exit 2)', async () => {
     await writeImages(path.join(work, 'photos'), 1);
-    const r = await runCliProcess(['label', 'photos', '--profile', 'no-such'], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos', '--profile', 'no-such'], { cwd: work, env: modelEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/Unknown profile "no-such"\. Known profiles: .*flowers/);
   });
 
   it('with no model configured the embedded detector labels (objects), and a labelling profile says how to configure one', async () => {
     await writeImages(path.join(work, 'photos'), 1);
-    const wrong = await runCliProcess(['label', 'photos', '--profile', 'pets'], { cwd: work });
+    const wrong = await runCliInProcess(['label', 'photos', '--profile', 'pets'], { cwd: work });
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toMatch(/local-detector.*AZURE_OPENAI_ENDPOINT/);
-    const r = await runCliProcess(['label', 'photos', '--json'], { cwd: work });
+    const r = await runCliInProcess(['label', 'photos', '--json'], { cwd: work });
     expect(r.code, r.stderr).toBe(0);
     const run = readRun(onlyRun(path.join(work, 'runs')));
     expect(run.config.model.provider).toBe('local-detector');
@@ -245,13 +256,13 @@ describe('blobsight label <glob>', SPAWNS, () => {
   it('labels what the pattern matches (directories named like images are not files)', async () => {
     await writeImages(path.join(work, 'photos'), 2);
     mkdirSync(path.join(work, 'photos', 'x.jpg'));
-    const r = await runCliProcess(['label', 'photos/*.jpg', '--profile', 'pets', '--json'], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos/*.jpg', '--profile', 'pets', '--json'], { cwd: work, env: modelEnv() });
     expect(r.code, r.stderr).toBe(0);
     expect(readRun(onlyRun(path.join(work, 'runs'))).predictions.map((p) => p.name).sort()).toEqual(['photos/img-000.jpg', 'photos/img-001.jpg']);
   });
 
   it('a glob matching nothing is a usage error (exit 2), and no run folder is made', async () => {
-    const r = await runCliProcess(['label', 'photos/**/*.png', '--profile', 'pets'], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos/**/*.png', '--profile', 'pets'], { cwd: work, env: modelEnv() });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/matches no files/);
     expect(existsSync(path.join(work, 'runs'))).toBe(false);
@@ -272,7 +283,7 @@ describe('blobsight label --dry-run and --max-cost', SPAWNS, () => {
     writeFileSync(path.join(work, 'photos', 'small.jpg'), await jpeg(300, 200));
     writeFileSync(path.join(work, 'photos', 'big.jpg'), await jpeg(3000, 1500));
 
-    const dry = await runCliProcess(['label', 'photos', '--profile', 'hi-res', '--dry-run', '--json'], { cwd: work, env: modelEnv() });
+    const dry = await runCliInProcess(['label', 'photos', '--profile', 'hi-res', '--dry-run', '--json'], { cwd: work, env: modelEnv() });
     expect(dry.code, dry.stderr).toBe(0);
     expect(chatRequests()).toHaveLength(0);
     expect(existsSync(path.join(work, 'runs'))).toBe(false);
@@ -286,7 +297,7 @@ describe('blobsight label --dry-run and --max-cost', SPAWNS, () => {
     // gpt-4o list price: $2.50 / 1M prompt tokens, $10 / 1M output tokens.
     expect(report.costUsd).toBeCloseTo((report.promptTokens * 2.5 + report.maxTokensReserve * 10) / 1e6, 10);
 
-    const real = await runCliProcess(['label', 'photos', '--profile', 'hi-res', '--json'], { cwd: work, env: modelEnv() });
+    const real = await runCliInProcess(['label', 'photos', '--profile', 'hi-res', '--json'], { cwd: work, env: modelEnv() });
     expect(real.code, real.stderr).toBe(0);
     const run = readRun(onlyRun(path.join(work, 'runs')));
     expect(run.summary.estimateVsActual.estimated.promptTokens).toBe(report.promptTokens);
@@ -304,10 +315,10 @@ describe('blobsight label --dry-run and --max-cost', SPAWNS, () => {
 
   it('--max-cost stops before the next image would exceed it (exit 1) and the spend stays under it', async () => {
     await writeImages(path.join(work, 'photos'), 10);
-    const dry = JSON.parse((await runCliProcess(['label', 'photos', '--profile', 'pets', '--dry-run', '--json'], { cwd: work, env: modelEnv() })).stdout) as { costUsd: number; wouldSend: number };
+    const dry = JSON.parse((await runCliInProcess(['label', 'photos', '--profile', 'pets', '--dry-run', '--json'], { cwd: work, env: modelEnv() })).stdout) as { costUsd: number; wouldSend: number };
     const perImage = dry.costUsd / dry.wouldSend;
     const max = perImage * 3.5;
-    const r = await runCliProcess(['label', 'photos', '--profile', 'pets', '--concurrency', '4', '--max-cost', String(max), '--json'], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--concurrency', '4', '--max-cost', String(max), '--json'], { cwd: work, env: modelEnv() });
     expect(r.code).toBe(1);
     const out = JSON.parse(r.stdout) as { stopped: string; summary: RunSummary };
     expect(out.stopped).toBe('max-cost');
@@ -334,7 +345,7 @@ describe('kill -9 and Ctrl-C', SPAWNS, () => {
     expect(answeredBefore.size).toBeLessThan(n);
 
     fake.setFaultPlan(undefined);
-    const r = await runCliProcess(['label', 'photos', '--profile', 'pets', '--run', dir, '--json'], { cwd: work, env: modelEnv() });
+    const r = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--run', dir, '--json'], { cwd: work, env: modelEnv() });
     expect(r.code, r.stderr).toBe(0);
     const run = readRun(dir);
     expect(new Set(run.predictions.map((p) => p.name)).size).toBe(n);
@@ -372,7 +383,7 @@ describe('kill -9 and Ctrl-C', SPAWNS, () => {
     expect(run.summary.sessions.at(-1)?.stopped).toBe('interrupted');
 
     fake.setFaultPlan(undefined);
-    const rest = await runCliProcess(['label', 'photos', '--profile', 'pets', '--run', dir], { cwd: work, env: modelEnv() });
+    const rest = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--run', dir], { cwd: work, env: modelEnv() });
     expect(rest.code).toBe(0);
     expect(chatRequests()).toHaveLength(n);
   });
@@ -386,7 +397,7 @@ describe('blobsight label <container URL> and --from-service', SPAWNS, () => {
         await c.value.getBlockBlobClient(i < 2 ? `pets/p${i}.jpg` : `other/o${i}.jpg`).uploadData(bytes);
       }
       const url = `${c.value.url}/pets`;
-      const r = await runCliProcess(['label', url, '--profile', 'pets', '--json'], { cwd: work, env: { ...modelEnv(), AZURE_STORAGE_CONNECTION_STRING: inject('blobConnectionString') } });
+      const r = await runCliInProcess(['label', url, '--profile', 'pets', '--json'], { cwd: work, env: { ...modelEnv(), AZURE_STORAGE_CONNECTION_STRING: inject('blobConnectionString') } });
       expect(r.code, r.stderr).toBe(0);
       const run = readRun(onlyRun(path.join(work, 'runs')));
       expect(run.predictions.map((p) => p.name).sort()).toEqual(['pets/p0.jpg', 'pets/p1.jpg']);
@@ -400,12 +411,12 @@ describe('blobsight label <container URL> and --from-service', SPAWNS, () => {
   it('a container that does not exist, or that the credentials cannot read, is a usage error (exit 2)', async () => {
     const cs = inject('blobConnectionString');
     const base = (await createTestContainer('cli-probe')).value.url.replace(/\/[^/]+$/, '');
-    const missing = await runCliProcess(['label', `${base}/no-such-container-cli`, '--profile', 'pets', '--connection-string', cs], { cwd: work, env: modelEnv() });
+    const missing = await runCliInProcess(['label', `${base}/no-such-container-cli`, '--profile', 'pets', '--connection-string', cs], { cwd: work, env: modelEnv() });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/container no-such-container-cli does not exist/);
 
     const badKey = cs.replace(/AccountKey=[^;]+/, `AccountKey=${Buffer.from('not the key').toString('base64')}`);
-    const denied = await runCliProcess(['label', `${base}/no-such-container-cli`, '--profile', 'pets', '--connection-string', badKey], { cwd: work, env: modelEnv() });
+    const denied = await runCliInProcess(['label', `${base}/no-such-container-cli`, '--profile', 'pets', '--connection-string', badKey], { cwd: work, env: modelEnv() });
     expect(denied.code).toBe(2);
     expect(denied.stderr).toMatch(/cannot list .* \(403/);
   });
@@ -438,7 +449,7 @@ describe('blobsight label <container URL> and --from-service', SPAWNS, () => {
       const cosmosEnv = { COSMOS_ENDPOINT: inject('cosmosEndpoint'), COSMOS_KEY: inject('cosmosKey'), COSMOS_DATABASE: cosmos.value.database.id, COSMOS_CONTAINER: cosmos.value.id };
 
       // No model configured: --from-service calls none, so the labelling profile is still readable.
-      const svc = await runCliProcess(['label', '--from-service', '--profile', 'pets', '--json'], { cwd: work, env: cosmosEnv });
+      const svc = await runCliInProcess(['label', '--from-service', '--profile', 'pets', '--json'], { cwd: work, env: cosmosEnv });
       expect(svc.code, svc.stderr).toBe(0);
       const run = readRun(onlyRun(path.join(work, 'runs')));
       expect(run.predictions).toHaveLength(1);
@@ -464,7 +475,7 @@ describe('blobsight label <container URL> and --from-service', SPAWNS, () => {
         updatedAt: now,
       };
       await cosmos.value.items.create(entry);
-      const cached = await runCliProcess(['label', 'photos', '--profile', 'pets', '--json'], { cwd: work, env: { ...modelEnv(), ...cosmosEnv } });
+      const cached = await runCliInProcess(['label', 'photos', '--profile', 'pets', '--json'], { cwd: work, env: { ...modelEnv(), ...cosmosEnv } });
       expect(cached.code, cached.stderr).toBe(0);
       const p = readRun(onlyRun(path.join(work, 'runs'))).predictions[0];
       expect(p).toMatchObject({ name: 'seen.jpg', status: 'classified', reused: { from: 'service-cache' }, result: { label: 'dog' } });

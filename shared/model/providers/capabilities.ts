@@ -44,7 +44,7 @@ export const VISION_S1_USD_PER_1000 = 1;
 /** GPT-4o on Azure OpenAI accepts up to 10 images per request in the fake's contract; the service documents no lower per-turn limit. */
 const GPT_4O_IMAGES_PER_TURN = 10;
 
-const CAPABILITIES: Readonly<Record<ProviderName | RoutableProvider, ProviderCapabilities>> = {
+const CAPABILITIES: Readonly<Record<ProviderName, ProviderCapabilities>> = {
   'azure-openai': { strictJsonSchema: true, jsonMode: true, logprobs: true, imagesPerTurn: GPT_4O_IMAGES_PER_TURN, boxes: true, openAIParameters: true, paid: true, keyless: true },
   // Whatever serves /v1/chat/completions: assumed to be OpenAI itself or a faithful twin (vLLM, Ollama); MODEL_LOGPROBS=false for one without logprobs.
   'openai-compatible': { strictJsonSchema: true, jsonMode: true, logprobs: true, imagesPerTurn: GPT_4O_IMAGES_PER_TURN, boxes: true, openAIParameters: true, paid: true, keyless: false },

@@ -100,6 +100,7 @@ const UNSET_IN_AZURE: Readonly<Record<string, string>> = {
   FOUNDRY_API_KEY: 'keyless: Entra ID tokens, local auth is off on the AI Services account',
   FOUNDRY_API_VERSION: 'the default (the GA 2025-04-01 model inference API) fits the deployment',
   VISION_API_KEY: 'keyless: Entra ID tokens, local auth is off on the AI Vision account',
+  MULTI_IMAGE_WINDOW_MS: 'off by default: grouping images into one request is a per-profile accuracy trade a user opts into',
   VISION_API_VERSION: 'the default (2023-10-01) is the GA Image Analysis 4.0 version the provider was built against',
   VISION_PRICE_PER_1000: 'the default is the S1 list price; set it in the portal if your tier differs',
 };

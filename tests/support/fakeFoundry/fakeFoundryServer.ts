@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { flattenHeaders, parseOrRaw, readBody } from '../fakeHttp';
 import { answerFromSchema } from '../fakeOpenAI/answerFromSchema';
 import type { ImageInfo } from '../fakeOpenAI/inspectImage';
 import type { JsonSchemaObject } from '../fakeOpenAI/jsonSchemaObject';
@@ -95,7 +96,7 @@ export async function startFakeFoundry(options: FakeFoundryOptions = {}): Promis
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-    const text = await readBody(req);
+    const text = (await readBody(req)).toString('utf8');
     const record: FoundryRecordedRequest = {
       method: req.method ?? 'GET',
       path: url.pathname,
@@ -230,22 +231,5 @@ function send(res: ServerResponse, record: FoundryRecordedRequest | undefined, s
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
 
-function parseOrRaw(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
-function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  return flat;
-}

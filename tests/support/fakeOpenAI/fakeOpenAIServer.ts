@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { flattenHeaders, parseOrRaw } from '../fakeHttp';
 import { answerFromSchema } from './answerFromSchema';
 import { buildCompletion } from './buildCompletion';
 import { contentFilterResults } from './contentFilterResults';
@@ -478,21 +479,7 @@ async function readBody(req: IncomingMessage): Promise<{ text: string; buffer: B
   return { text: buffer.toString('utf8'), buffer, tooLarge: size > MAX_BODY_BYTES };
 }
 
-function parseOrRaw(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
-function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
-    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  }
-  return flat;
-}
 
 function mask(key: string): string {
   return key.length <= 8 ? '*'.repeat(key.length) : `${key.slice(0, 3)}${'*'.repeat(key.length - 7)}${key.slice(-4)}`;

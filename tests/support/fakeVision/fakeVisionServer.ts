@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 
 import sharp from 'sharp';
 
+import { flattenHeaders, readBody } from '../fakeHttp';
 import type { FakeVisionObject } from './detectColourObjects';
 import { detectColourObjects } from './detectColourObjects';
 import { VISION_ANALYZE_PATH, VISION_API_VERSIONS, VISION_FEATURES, VISION_MAX_BYTES, VISION_MAX_SIDE_EXCLUSIVE, VISION_MIN_SIDE, VISION_MODEL_VERSION } from './visionContract';
@@ -212,14 +213,4 @@ function sendText(res: ServerResponse, record: VisionRecordedRequest | undefined
   res.end(text);
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
-function flattenHeaders(headers: IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
-  return flat;
-}
